@@ -1,0 +1,138 @@
+//! Causerie's protocol: the wire types, the limits and the validation rules.
+//!
+//! This crate is shared by the widget (wasm32), the reference server and any Rust
+//! backend, so that a rule is written once and applied the same way on both sides.
+//! The widget runs the rules for instant feedback; the server runs them again because
+//! the widget is not trusted. The crate does no I/O.
+//!
+//! Errors are codes (`required`, `too_long`, …), never sentences: each side renders
+//! them in the reader's language. Lengths are counted in Unicode scalar values
+//! (`str::chars`), not in bytes and not in UTF-16 units.
+//!
+//! The HTTP protocol built from these types is described in `docs/protocol.md`.
+
+mod rules;
+mod wire;
+
+pub mod email;
+pub mod website;
+
+pub use rules::{ValidComment, check_author, check_comment, check_page};
+pub use wire::{Comment, CommentList, ErrorBody, ErrorCode, FieldError, NewComment, Status};
+
+/// The most characters a comment may have.
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+/// The most characters a name may have.
+pub const MAX_AUTHOR_CHARS: usize = 100;
+/// The most characters an e-mail address may have, after sanitisation (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// The most characters a website may have, both as typed and once normalised.
+pub const MAX_URL_CHARS: usize = 2_048;
+/// The most characters a page (thread) id may have.
+pub const MAX_PAGE_CHARS: usize = 1_024;
+/// The largest request body the reference server accepts, in bytes. A comment of
+/// 10,000 four-byte characters, JSON-escaped, with the other fields, fits.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The header that makes a POST safe to retry.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// The most characters an idempotency key may have.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+
+/// A field of a new comment. Its wire name is the WordPress form name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Page,
+    Comment,
+    Author,
+    Email,
+    Url,
+}
+
+impl Field {
+    /// Every field, in the order the form shows them.
+    pub const ALL: [Field; 5] = [
+        Field::Page,
+        Field::Comment,
+        Field::Author,
+        Field::Email,
+        Field::Url,
+    ];
+
+    /// The wire name, which is also the form control's `name`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Page => "page",
+            Field::Comment => "comment",
+            Field::Author => "author",
+            Field::Email => "email",
+            Field::Url => "url",
+        }
+    }
+
+    /// The field with this wire name, if any.
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// What is wrong with a field's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// The field is missing, empty, or only white space.
+    Required,
+    /// The value has more characters than the field's limit.
+    TooLong,
+    /// The value is not a valid e-mail address, by the rule `<input type=email>` applies.
+    InvalidEmail,
+    /// The value is not an `http:` or `https:` URL.
+    InvalidUrl,
+    /// The value holds control characters that text cannot carry (NUL and the like).
+    InvalidCharacters,
+}
+
+impl Problem {
+    /// Every problem, for tables and tests.
+    pub const ALL: [Problem; 5] = [
+        Problem::Required,
+        Problem::TooLong,
+        Problem::InvalidEmail,
+        Problem::InvalidUrl,
+        Problem::InvalidCharacters,
+    ];
+
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Problem::Required => "required",
+            Problem::TooLong => "too_long",
+            Problem::InvalidEmail => "invalid_email",
+            Problem::InvalidUrl => "invalid_url",
+            Problem::InvalidCharacters => "invalid_characters",
+        }
+    }
+
+    /// The problem with this wire code, if any.
+    pub fn from_code(code: &str) -> Option<Problem> {
+        Problem::ALL.into_iter().find(|p| p.as_str() == code)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// True for the "ASCII whitespace" of the HTML and URL standards: tab, LF, FF, CR, space.
+pub(crate) fn is_ascii_whitespace(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ')
+}
+
+/// The value sanitisation that `<input type=email>` and `<input type=url>` apply:
+/// strip every CR and LF, then trim ASCII whitespace at both ends.
+pub fn sanitize_line(raw: &str) -> String {
+    let stripped: String = raw.chars().filter(|&c| c != '\r' && c != '\n').collect();
+    stripped.trim_matches(is_ascii_whitespace).to_owned()
+}

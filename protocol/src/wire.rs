@@ -1,0 +1,114 @@
+//! The JSON shapes on the wire. `docs/protocol.md` documents each of them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Field, Problem};
+
+/// The body of `POST /api/v1/comments`.
+///
+/// Every field defaults to empty, so that a missing field is reported as `required` on
+/// that field (422), like an empty one, rather than as malformed JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewComment {
+    /// The thread id: by default the article's path.
+    pub page: String,
+    /// The comment text.
+    pub comment: String,
+    /// The commenter's name.
+    pub author: String,
+    /// The commenter's e-mail address, kept for the site owner only.
+    pub email: String,
+    /// The commenter's website, optional; `null`, absent and `""` all mean none.
+    pub url: Option<String>,
+}
+
+/// Whether a stored comment is public yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Shown to everyone.
+    Published,
+    /// Held for moderation: shown to nobody but the site owner and its author.
+    Pending,
+}
+
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Published => "published",
+            Status::Pending => "pending",
+        }
+    }
+}
+
+/// A comment as anyone may see it. It never carries the e-mail address, nor anything
+/// derived from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// The server's id for the comment.
+    pub id: i64,
+    /// The thread id.
+    pub page: String,
+    /// The commenter's name.
+    pub author: String,
+    /// The commenter's website, normalised.
+    pub url: Option<String>,
+    /// The comment, plain text, exactly as typed.
+    pub text: String,
+    /// When the server stored it, in milliseconds since the Unix epoch.
+    pub created: i64,
+    /// Whether it is public yet.
+    pub status: Status,
+}
+
+/// The body of `GET /api/v1/comments`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentList {
+    /// The published comments of the page, oldest first.
+    pub comments: Vec<Comment>,
+}
+
+/// One problem with one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field.
+    pub field: Field,
+    /// What is wrong with it.
+    pub code: Problem,
+}
+
+/// What went wrong with a request, as a code. Clients render it in their reader's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 422: some fields break the rules; `fields` says which and why.
+    InvalidFields,
+    /// 400: the body is not JSON, or not JSON of the documented shape.
+    MalformedJson,
+    /// 400: a required query parameter is missing or malformed.
+    BadQuery,
+    /// 400: the `Idempotency-Key` header is empty, too long or not printable ASCII.
+    InvalidIdempotencyKey,
+    /// 422: this `Idempotency-Key` was already used with a different body.
+    IdempotencyKeyReused,
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 404: nothing here.
+    NotFound,
+    /// 500: the server failed; the details are in its log, not in the response.
+    Internal,
+}
+
+/// The body of every error response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorCode,
+    /// For `invalid_fields`, the problems, one per field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
