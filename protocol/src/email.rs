@@ -47,7 +47,9 @@ fn is_atext(b: u8) -> bool {
 fn is_label(label: &str) -> bool {
     let bytes = label.as_bytes();
     (1..=63).contains(&bytes.len())
-        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
         && bytes[0] != b'-'
         && bytes[bytes.len() - 1] != b'-'
 }

@@ -29,7 +29,10 @@ impl NewComment {
         let mut errors = Vec::new();
         let mut note = |field, result: Result<(), Problem>| {
             if let Err(problem) = result {
-                errors.push(FieldError { field, code: problem });
+                errors.push(FieldError {
+                    field,
+                    code: problem,
+                });
             }
         };
         note(Field::Page, check_page(&self.page));

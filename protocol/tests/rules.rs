@@ -4,8 +4,7 @@
 //! own `<input type=email>` and `URL`.
 
 use causerie_protocol::{
-    Field, FieldError, NewComment, Problem, check_author, check_comment, check_page, email,
-    website,
+    Field, FieldError, NewComment, Problem, check_author, check_comment, check_page, email, website,
 };
 use serde_json::Value;
 
@@ -22,15 +21,40 @@ fn strings(v: &Value) -> impl Iterator<Item = &str> {
 #[test]
 fn text_fields_table() {
     let long = |n| "é".repeat(n);
-    let cases: &[(&str, fn(&str) -> Result<(), Problem>, String, Result<(), Problem>)] = &[
+    let cases: &[(
+        &str,
+        fn(&str) -> Result<(), Problem>,
+        String,
+        Result<(), Problem>,
+    )] = &[
         ("comment", check_comment, "Bonjour".into(), Ok(())),
         ("comment", check_comment, "".into(), Err(Problem::Required)),
-        ("comment", check_comment, " \n\t ".into(), Err(Problem::Required)),
+        (
+            "comment",
+            check_comment,
+            " \n\t ".into(),
+            Err(Problem::Required),
+        ),
         ("comment", check_comment, long(10_000), Ok(())),
-        ("comment", check_comment, long(10_001), Err(Problem::TooLong)),
+        (
+            "comment",
+            check_comment,
+            long(10_001),
+            Err(Problem::TooLong),
+        ),
         ("comment", check_comment, "a\nb\r\n\tc".into(), Ok(())),
-        ("comment", check_comment, "a\0b".into(), Err(Problem::InvalidCharacters)),
-        ("comment", check_comment, "a\u{FFFF}".into(), Err(Problem::InvalidCharacters)),
+        (
+            "comment",
+            check_comment,
+            "a\0b".into(),
+            Err(Problem::InvalidCharacters),
+        ),
+        (
+            "comment",
+            check_comment,
+            "a\u{FFFF}".into(),
+            Err(Problem::InvalidCharacters),
+        ),
         // Counted in scalar values: 10,000 emoji are 20,000 UTF-16 units and still fit.
         ("comment", check_comment, "😀".repeat(10_000), Ok(())),
         ("author", check_author, "Zoé".into(), Ok(())),
@@ -38,7 +62,12 @@ fn text_fields_table() {
         ("author", check_author, long(100), Ok(())),
         ("author", check_author, long(101), Err(Problem::TooLong)),
         ("author", check_author, format!("  {}  ", long(100)), Ok(())),
-        ("author", check_author, "a\nb".into(), Err(Problem::InvalidCharacters)),
+        (
+            "author",
+            check_author,
+            "a\nb".into(),
+            Err(Problem::InvalidCharacters),
+        ),
         ("page", check_page, "/2026/11/article".into(), Ok(())),
         ("page", check_page, "".into(), Err(Problem::Required)),
         ("page", check_page, long(1_025), Err(Problem::TooLong)),
@@ -64,7 +93,11 @@ fn email_table() {
         ("bob@exämple.org", Err(Problem::InvalidEmail)),
     ];
     for (input, expected) in cases {
-        assert_eq!(email::parse(input).as_deref().map_err(|p| *p), expected, "{input:?}");
+        assert_eq!(
+            email::parse(input).as_deref().map_err(|p| *p),
+            expected,
+            "{input:?}"
+        );
     }
     let long = format!("{}@example.org", "a".repeat(254 - 12));
     assert_eq!(long.len(), 254);
@@ -108,15 +141,24 @@ fn website_table() {
         ("", Ok(None)),
         ("  ", Ok(None)),
         ("https://example.org", Ok(Some("https://example.org/"))),
-        ("HTTP://Example.ORG/a?b#c", Ok(Some("http://example.org/a?b#c"))),
+        (
+            "HTTP://Example.ORG/a?b#c",
+            Ok(Some("http://example.org/a?b#c")),
+        ),
         ("example.org", Ok(Some("https://example.org/"))),
         ("example.org/blog", Ok(Some("https://example.org/blog"))),
-        ("https://exämple.tld", Ok(Some("https://xn--exmple-cua.tld/"))),
+        (
+            "https://exämple.tld",
+            Ok(Some("https://xn--exmple-cua.tld/")),
+        ),
         ("localhost", Err(Problem::InvalidUrl)),
         ("javascript:alert(1)", Err(Problem::InvalidUrl)),
         ("jav\tascript:alert(1)", Err(Problem::InvalidUrl)),
         (" \u{1}javascript:alert(1)", Err(Problem::InvalidUrl)),
-        ("data:text/html,<script>alert(1)</script>", Err(Problem::InvalidUrl)),
+        (
+            "data:text/html,<script>alert(1)</script>",
+            Err(Problem::InvalidUrl),
+        ),
         ("ftp://example.org/", Err(Problem::InvalidUrl)),
         ("http://", Err(Problem::InvalidUrl)),
         ("http://exa mple.org", Err(Problem::InvalidUrl)),
@@ -141,7 +183,9 @@ fn website_corpus() {
         let result = website::parse(input);
         match case["expect"].as_str().unwrap() {
             "accept" | "accept-but-escape" => {
-                let href = result.unwrap_or_else(|p| panic!("{input:?} refused: {p}")).unwrap();
+                let href = result
+                    .unwrap_or_else(|p| panic!("{input:?} refused: {p}"))
+                    .unwrap();
                 assert!(href.starts_with("http://") || href.starts_with("https://"));
                 // The stored form is the parser's: quotes and spaces come back percent-encoded.
                 assert!(!href.contains(['\'', '"', ' ', '<', '>']), "{href}");
@@ -249,7 +293,9 @@ mod properties {
             return false;
         }
         let atext = "!#$%&'*+/=?^_`{|}~-.";
-        let local_ok = parts[0].chars().all(|c| c.is_ascii_alphanumeric() || atext.contains(c));
+        let local_ok = parts[0]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || atext.contains(c));
         let label_ok = |l: &str| {
             !l.is_empty()
                 && l.len() <= 63

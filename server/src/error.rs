@@ -1,0 +1,79 @@
+//! The API's error type, and how each error becomes a response.
+//!
+//! Input errors become 4xx responses with a code the client can render in its reader's
+//! language. Everything else becomes an opaque 500: the cause goes to the log, never to
+//! the client.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use causerie_protocol::{ErrorBody, ErrorCode, FieldError};
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid fields")]
+    InvalidFields(Vec<FieldError>),
+    #[error("malformed json: {0}")]
+    MalformedJson(String),
+    #[error("bad query: {0}")]
+    BadQuery(String),
+    #[error("invalid idempotency key")]
+    InvalidIdempotencyKey,
+    #[error("idempotency key reused with another body")]
+    IdempotencyKeyReused,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("not found")]
+    NotFound,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        match self {
+            ApiError::InvalidFields(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidFields)
+            }
+            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, ErrorCode::MalformedJson),
+            ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadQuery),
+            ApiError::InvalidIdempotencyKey => {
+                (StatusCode::BAD_REQUEST, ErrorCode::InvalidIdempotencyKey)
+            }
+            ApiError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::IdempotencyKeyReused,
+            ),
+            ApiError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+            }
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else {
+            tracing::debug!(error = %self, "request refused");
+        }
+        let fields = match self {
+            ApiError::InvalidFields(fields) => fields,
+            _ => Vec::new(),
+        };
+        (status, Json(ErrorBody { error, fields })).into_response()
+    }
+}

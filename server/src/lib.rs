@@ -1,0 +1,114 @@
+//! Causerie's reference comment server.
+//!
+//! `app` builds the whole HTTP application from an `AppState`; it is the one seam the
+//! tests drive, in-process. `main.rs` only parses the configuration, opens the store and
+//! serves `app`.
+//!
+//! Routes:
+//! - `/api/v1/…`: the JSON API (`api.rs`), with CORS for the configured site origins;
+//! - everything else: the files of `www/` (`embed.js`, the widget, the demo article),
+//!   readable from any origin, precompressed where xtask wrote `.br` and `.gz` files.
+
+mod api;
+pub mod config;
+mod error;
+pub mod store;
+
+use std::{path::Path, sync::Arc};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, Method, header},
+    routing::{any, get},
+};
+use causerie_protocol::{IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+pub use config::{Config, Moderation};
+pub use store::Store;
+
+/// Everything a request handler may need.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The comments.
+    pub store: Store,
+    /// What happens to a new comment.
+    pub moderation: Moderation,
+    /// The site origins allowed to call the API from a browser.
+    pub allow_origins: Arc<[HeaderValue]>,
+}
+
+impl AppState {
+    /// The state for `config`, over an opened store. Origins that are not valid header
+    /// values are refused here, at start-up.
+    pub fn new(store: Store, config: &Config) -> anyhow::Result<AppState> {
+        let allow_origins = config
+            .allow_origins
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o.trim_end_matches('/'))
+                    .map_err(|_| anyhow::anyhow!("--allow-origin {o:?} is not a valid origin"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(AppState {
+            store,
+            moderation: config.moderation,
+            allow_origins: allow_origins.into(),
+        })
+    }
+}
+
+/// The whole application: the API and the static files of `www`.
+pub fn app(state: AppState, www: &Path) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(state.allow_origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(std::time::Duration::from_secs(24 * 60 * 60));
+    debug_assert!(IDEMPOTENCY_HEADER.eq_ignore_ascii_case("idempotency-key"));
+
+    let api = Router::new()
+        .route(
+            "/comments",
+            get(api::list_comments).post(api::create_comment),
+        )
+        .fallback(any(api::not_found))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors)
+        .with_state(state);
+
+    // The widget's files are public, and fetched cross-origin by `import()` and
+    // `WebAssembly.instantiateStreaming`, which both need CORS.
+    let files = Router::new()
+        .fallback_service(ServeDir::new(www).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api", any(api::not_found))
+        .route("/api/{*rest}", any(api::not_found))
+        .merge(files)
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
