@@ -1,1 +1,101 @@
-//! x
+//! Causerie's widget: the comment form and the thread of an article, in a shadow root.
+//!
+//! `embed.js` loads this module when the comment area comes near the viewport, then calls
+//! `mount` with the host element, the backend's origin, the page id and the language.
+//! `mount` attaches an open shadow root, styles it with a constructed stylesheet (which a
+//! strict host CSP allows, unlike a `<style>` element) and renders `Widget` in it.
+//!
+//! The widget is compiled with Leptos's `csr` feature only. Never enable `delegation`:
+//! with it, `submit` and `change` events inside a shadow root never reach their handlers,
+//! and the browser does a native GET submit that puts the e-mail in the page's URL.
+//! `tests/web.rs` guards this.
+
+mod api;
+mod form;
+pub mod i18n;
+mod list;
+mod storage;
+
+use leptos::{mount::mount_to, prelude::*, task::spawn_local};
+use wasm_bindgen::{JsCast, prelude::*};
+use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
+
+pub use api::new_comment_body;
+use i18n::Lang;
+
+/// The widget's stylesheet, themed with `--causerie-*` custom properties.
+const STYLE: &str = include_str!("style.css");
+
+/// Where the widget posts, for which page, in which language.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The backend's origin, such as `https://comments.example.com`.
+    pub backend: String,
+    /// The thread id.
+    pub page: String,
+    /// The reader's language.
+    pub lang: Lang,
+}
+
+/// Renders the widget in a new open shadow root of `host`.
+///
+/// `lang` is a BCP 47 tag (`data-lang`); when it is empty, the page's `<html lang>` is
+/// used. The widget speaks English when it does not speak that language.
+#[wasm_bindgen]
+pub fn mount(
+    host: HtmlElement,
+    backend: String,
+    page: String,
+    lang: String,
+) -> Result<(), JsValue> {
+    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+    let sheet = CssStyleSheet::new()?;
+    sheet.replace_sync(STYLE)?;
+    shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+    let page_lang = || document().document_element()?.get_attribute("lang");
+    let lang = Lang::from_tag(&if lang.is_empty() {
+        page_lang().unwrap_or_default()
+    } else {
+        lang
+    });
+    let root: HtmlElement = document().create_element("div")?.unchecked_into();
+    root.set_class_name("causerie");
+    root.set_attribute("lang", lang.tag())?;
+    shadow.append_child(&root)?;
+    let config = Config {
+        backend,
+        page,
+        lang,
+    };
+    mount_to(root, move || view! { <Widget config /> }).forget();
+    Ok(())
+}
+
+/// The whole widget: the form, then the thread.
+#[component]
+pub fn Widget(
+    /// Where to post, for which page, in which language.
+    config: Config,
+) -> impl IntoView {
+    let comments = RwSignal::new(Vec::new());
+    let (backend, page) = (config.backend.clone(), config.page.clone());
+    spawn_local(async move {
+        if let Some(list) = api::list(&backend, &page).await {
+            // Comments the reader posted while the list was loading stay.
+            comments.update(|c| {
+                let mine = std::mem::take(c);
+                *c = list;
+                for m in mine {
+                    if !c.iter().any(|x| x.id == m.id) {
+                        c.push(m);
+                    }
+                }
+            });
+        }
+    });
+    let lang = config.lang;
+    view! {
+        <form::CommentForm config comments />
+        <list::CommentList comments lang />
+    }
+}

@@ -1,1 +1,526 @@
+//! The widget in headless Chromium (wasm-bindgen-test), mounted in a shadow root as
+//! `embed.js` mounts it.
+//!
+//! `fetch` is replaced by a recorder, so that each test sees exactly what the widget
+//! sends and chooses what the "server" answers. The corpora of `tests/data/` are checked
+//! here against the browser's own `<input type=email>` and `URL`.
+#![cfg(target_arch = "wasm32")]
 
+use causerie_protocol::{Problem, email, website};
+use js_sys::{Array, JSON, Promise, Reflect};
+use leptos::{mount::mount_to, prelude::*};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{
+    Event, EventInit, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement,
+    HtmlTextAreaElement, ShadowRoot, ShadowRootInit, ShadowRootMode,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Replaces `fetch` with a recorder. `answer` is JS that returns the response for a POST
+/// (it sees `init`); GETs answer an empty thread.
+fn fake_server(answer: &str) {
+    let script = ["window.__sent = []; window.fetch = (url, init) => {
+           init = init || {};
+           const method = init.method || 'GET';
+           if (method === 'POST') window.__sent.push({ url: String(url), body: init.body,
+             key: init.headers && init.headers.get('Idempotency-Key'),
+             type: init.headers && init.headers.get('Content-Type') });
+           const json = (status, body) => Promise.resolve(new Response(JSON.stringify(body),
+             { status, headers: { 'Content-Type': 'application/json' } }));
+           if (method !== 'POST') return json(200, { comments: [] });
+           return window.__answer(init, json); };"]
+    .concat();
+    js_sys::eval(&script).unwrap();
+    answer_with(answer);
+}
+
+/// Changes what the fake server answers to the next POSTs, keeping what was sent.
+fn answer_with(answer: &str) {
+    js_sys::eval(&["window.__answer = (", answer, ");"].concat()).unwrap();
+}
+
+fn sent() -> Array {
+    Reflect::get(&js_sys::global(), &"__sent".into())
+        .unwrap()
+        .unchecked_into()
+}
+
+fn field(v: &JsValue, name: &str) -> String {
+    Reflect::get(v, &name.into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// Mounts the widget on a new host element, as `embed.js` does.
+fn mount(page: &str, lang: &str) -> ShadowRoot {
+    let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&host).unwrap();
+    causerie::mount(
+        host.clone(),
+        "https://comments.test".into(),
+        page.into(),
+        lang.into(),
+    )
+    .unwrap();
+    host.shadow_root()
+        .expect("the widget attaches an open shadow root")
+}
+
+fn find(root: &ShadowRoot, testid: &str) -> web_sys::Element {
+    root.query_selector(&["[data-testid='", testid, "']"].concat())
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
+}
+
+fn text(root: &ShadowRoot, testid: &str) -> String {
+    find(root, testid).text_content().unwrap_or_default()
+}
+
+fn value(root: &ShadowRoot, testid: &str) -> String {
+    let el = find(root, testid);
+    match el.dyn_ref::<HtmlInputElement>() {
+        Some(input) => input.value(),
+        None => el.unchecked_into::<HtmlTextAreaElement>().value(),
+    }
+}
+
+/// Types like a reader: sets the value and fires `input`, then leaves the field.
+fn type_into(root: &ShadowRoot, testid: &str, text: &str) {
+    let el = find(root, testid);
+    match el.dyn_ref::<HtmlInputElement>() {
+        Some(input) => input.set_value(text),
+        None => el.unchecked_ref::<HtmlTextAreaElement>().set_value(text),
+    }
+    dispatch(&el, "input", true, true);
+    dispatch(&el, "blur", false, false);
+}
+
+fn dispatch(target: &web_sys::EventTarget, kind: &str, bubbles: bool, composed: bool) {
+    let init = EventInit::new();
+    init.set_bubbles(bubbles);
+    init.set_composed(composed);
+    let event = Event::new_with_event_init_dict(kind, &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+fn submit(root: &ShadowRoot) {
+    find(root, "submit")
+        .unchecked_into::<HtmlButtonElement>()
+        .click();
+}
+
+async fn sleep(ms: u32) {
+    let promise: Promise =
+        js_sys::eval(&["new Promise(r => setTimeout(r, ", &ms.to_string(), "))"].concat())
+            .unwrap()
+            .unchecked_into();
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// Waits until `check` holds, for at most 3 seconds.
+async fn wait_for(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..150 {
+        if check() {
+            return;
+        }
+        sleep(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn reset(page: &str) {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.clear().unwrap();
+    let _ = page;
+}
+
+fn fill_valid(root: &ShadowRoot) {
+    type_into(root, "comment", "Très bon article !");
+    type_into(root, "author", "Zoé");
+    type_into(root, "email", "zoe@example.org");
+    type_into(root, "url", "example.org");
+}
+
+#[wasm_bindgen_test]
+async fn empty_submit_shows_three_required_errors_and_sends_nothing() {
+    reset("/empty");
+    fake_server("() => json(201, {})");
+    let root = mount("/empty", "en");
+    submit(&root);
+    wait_for("the errors", || !text(&root, "comment-error").is_empty()).await;
+    assert_eq!(text(&root, "comment-error"), "Please type your comment.");
+    assert_eq!(text(&root, "author-error"), "Please enter your name.");
+    assert_eq!(
+        text(&root, "email-error"),
+        "Please enter your email address."
+    );
+    assert_eq!(text(&root, "url-error"), "");
+    for id in ["comment", "author", "email"] {
+        assert_eq!(
+            find(&root, id).get_attribute("aria-invalid").as_deref(),
+            Some("true"),
+            "{id}"
+        );
+        let described = find(&root, id).get_attribute("aria-describedby").unwrap();
+        assert_eq!(
+            root.get_element_by_id(&described)
+                .unwrap()
+                .text_content()
+                .unwrap(),
+            text(&root, &[id, "-error"].concat())
+        );
+    }
+    assert_eq!(
+        find(&root, "url").get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        text(&root, "status"),
+        "Please correct the fields marked in the form."
+    );
+    // Focus moved to the first invalid field.
+    let active = root.active_element().expect("focus is inside the widget");
+    assert_eq!(active.get_attribute("name").as_deref(), Some("comment"));
+    sleep(50).await;
+    assert_eq!(sent().length(), 0, "a submit with errors sends nothing");
+}
+
+#[wasm_bindgen_test]
+async fn bad_email_and_javascript_url_are_refused_with_their_messages() {
+    reset("/bad");
+    fake_server("() => json(201, {})");
+    let root = mount("/bad", "en");
+    type_into(&root, "comment", "Bonjour");
+    type_into(&root, "author", "Zoé");
+    type_into(&root, "email", "zoe@");
+    type_into(&root, "url", "jav\tascript:alert(1)");
+    // Errors show once the reader has left the field, before any submit.
+    wait_for("the e-mail error", || {
+        !text(&root, "email-error").is_empty()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "email-error"),
+        "Please enter a valid email address, such as name@example.com."
+    );
+    assert_eq!(
+        text(&root, "url-error"),
+        "Please enter a web address starting with http:// or https://."
+    );
+    assert_eq!(text(&root, "comment-error"), "");
+    submit(&root);
+    sleep(50).await;
+    assert_eq!(sent().length(), 0);
+    // Fixing the field as the reader types clears its error.
+    let email_input = find(&root, "email").unchecked_into::<HtmlInputElement>();
+    email_input.set_value("zoe@example.org");
+    dispatch(&email_input, "input", true, true);
+    wait_for("the e-mail error to clear", || {
+        text(&root, "email-error").is_empty()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn html_lang_fr_gives_french() {
+    reset("/fr");
+    fake_server("() => json(201, {})");
+    let html = document().document_element().unwrap();
+    html.set_attribute("lang", "fr-CA").unwrap();
+    let root = mount("/fr", "");
+    html.set_attribute("lang", "en").unwrap();
+    let all = root.text_content().unwrap();
+    assert!(all.contains("Laisser un commentaire"), "{all}");
+    assert!(all.contains("Votre adresse e-mail ne sera pas publiée."));
+    assert!(all.contains("Les champs obligatoires sont indiqués avec *"));
+    submit(&root);
+    wait_for("the French error", || {
+        !text(&root, "comment-error").is_empty()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "comment-error"),
+        "Veuillez écrire votre commentaire."
+    );
+    // `data-lang` wins over the page's language.
+    let root = mount("/fr", "en");
+    assert!(root.text_content().unwrap().contains("Leave a Reply"));
+}
+
+#[wasm_bindgen_test]
+async fn a_valid_comment_is_posted_once_as_json_and_shown() {
+    reset("/ok");
+    fake_server(
+        "(init, json) => { const b = JSON.parse(init.body);
+           return json(201, { id: 7, page: b.page, author: b.author, url: 'https://example.org/',
+                              text: b.comment, created: 1764330000000, status: 'published' }); }",
+    );
+    let root = mount("/ok", "en");
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the confirmation", || {
+        text(&root, "status") == "Your comment is published."
+    })
+    .await;
+    assert_eq!(sent().length(), 1);
+    let request = sent().get(0);
+    assert_eq!(
+        field(&request, "url"),
+        "https://comments.test/api/v1/comments"
+    );
+    assert_eq!(field(&request, "type"), "application/json");
+    assert_eq!(field(&request, "key").len(), 32);
+    let body = JSON::parse(&field(&request, "body")).unwrap();
+    assert_eq!(field(&body, "page"), "/ok");
+    assert_eq!(field(&body, "comment"), "Très bon article !");
+    assert_eq!(field(&body, "author"), "Zoé");
+    assert_eq!(field(&body, "email"), "zoe@example.org");
+    assert_eq!(field(&body, "url"), "example.org");
+    // The comment shows at once, and the form is ready for another.
+    wait_for("the comment in the list", || {
+        root.query_selector("[data-testid=entry]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "entry-text"), "Très bon article !");
+    assert_eq!(text(&root, "entry-author"), "Zoé");
+    assert_eq!(
+        find(&root, "entry-author").get_attribute("href").as_deref(),
+        Some("https://example.org/")
+    );
+    assert_eq!(
+        find(&root, "entry-author").get_attribute("rel").as_deref(),
+        Some("nofollow ugc noopener")
+    );
+    assert_eq!(value(&root, "comment"), "");
+    assert_eq!(value(&root, "author"), "Zoé");
+}
+
+#[wasm_bindgen_test]
+async fn server_field_errors_show_on_their_fields() {
+    reset("/server");
+    fake_server(
+        "(init, json) => json(422, { error: 'invalid_fields', fields: [{ field: 'email', code: 'invalid_email' }] })",
+    );
+    let root = mount("/server", "en");
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the server's error", || {
+        !text(&root, "email-error").is_empty()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "email-error"),
+        "Please enter a valid email address, such as name@example.com."
+    );
+    assert_eq!(value(&root, "comment"), "Très bon article !");
+}
+
+#[wasm_bindgen_test]
+async fn network_failure_keeps_everything_and_a_retry_reuses_the_key() {
+    reset("/offline");
+    fake_server("() => Promise.reject(new TypeError('Failed to fetch'))");
+    let root = mount("/offline", "en");
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the failure", || {
+        text(&root, "status").starts_with("Your comment could not be sent")
+    })
+    .await;
+    assert!(
+        !find(&root, "submit")
+            .unchecked_into::<HtmlButtonElement>()
+            .disabled()
+    );
+    for (id, expected) in [
+        ("comment", "Très bon article !"),
+        ("author", "Zoé"),
+        ("email", "zoe@example.org"),
+        ("url", "example.org"),
+    ] {
+        assert_eq!(value(&root, id), expected);
+    }
+    submit(&root);
+    wait_for("the second attempt", || sent().length() == 2).await;
+    answer_with("(init, json) => json(500, { error: 'internal' })");
+    sleep(50).await;
+    submit(&root);
+    wait_for("the third attempt", || sent().length() == 3).await;
+    // Three attempts at the same comment, one key: the server can never store it twice.
+    let key = field(&sent().get(0), "key");
+    assert_eq!(key.len(), 32);
+    assert_eq!(field(&sent().get(1), "key"), key);
+    assert_eq!(field(&sent().get(2), "key"), key);
+    assert_eq!(field(&sent().get(2), "body"), field(&sent().get(0), "body"));
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let stored = storage
+        .get_item("causerie:pending:/offline")
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.starts_with(&key),
+        "the pending key is kept until the server answers"
+    );
+    wait_for("the 5xx message", || {
+        text(&root, "status").starts_with("Your comment could not be sent")
+    })
+    .await;
+    // Editing the comment makes it another comment, with another key.
+    type_into(&root, "comment", "Autre chose");
+    submit(&root);
+    wait_for("the fourth attempt", || sent().length() == 4).await;
+    assert_ne!(field(&sent().get(3), "key"), key);
+}
+
+#[wasm_bindgen_test]
+async fn the_draft_survives_a_reload_but_the_identity_only_when_asked() {
+    reset("/draft");
+    fake_server("() => json(201, {})");
+    let root = mount("/draft", "en");
+    type_into(&root, "comment", "Un brouillon");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage
+            .get_item("causerie:draft:/draft")
+            .unwrap()
+            .as_deref(),
+        Some("Un brouillon"),
+        "the draft is saved as the reader types"
+    );
+    type_into(&root, "author", "Zoé");
+    let again = mount("/draft", "en");
+    wait_for("the draft", || value(&again, "comment") == "Un brouillon").await;
+    assert_eq!(
+        value(&again, "author"),
+        "",
+        "no identity is kept without the checkbox"
+    );
+    let elsewhere = mount("/elsewhere", "en");
+    sleep(50).await;
+    assert_eq!(value(&elsewhere, "comment"), "", "drafts are per page");
+
+    let remember = find(&again, "remember").unchecked_into::<HtmlInputElement>();
+    assert!(!remember.checked(), "the checkbox starts unchecked");
+    type_into(&again, "author", "Zoé");
+    remember.click();
+    let third = mount("/draft", "en");
+    wait_for("the remembered name", || value(&third, "author") == "Zoé").await;
+    let box3 = find(&third, "remember").unchecked_into::<HtmlInputElement>();
+    assert!(box3.checked());
+    box3.click();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage.get_item("causerie:author").unwrap(),
+        None,
+        "unticking forgets the identity"
+    );
+}
+
+/// Regression guard for Leptos's `delegation` feature: with it, `change` and `submit`
+/// inside a shadow root never reach their handlers, and the browser submits the form
+/// natively, with the e-mail in the URL.
+#[wasm_bindgen_test]
+async fn events_fire_inside_shadow_root() {
+    let host = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    let shadow = host
+        .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+        .unwrap();
+    let container: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    shadow.append_child(&container).unwrap();
+    let seen = RwSignal::new(Vec::<&'static str>::new());
+    mount_to(container, move || {
+        view! {
+            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); seen.update(|s| s.push("submit")) }>
+                <input name="x" on:input=move |_| seen.update(|s| s.push("input")) on:change=move |_| seen.update(|s| s.push("change")) />
+            </form>
+        }
+    })
+    .forget();
+    let input = shadow.query_selector("input").unwrap().unwrap();
+    dispatch(&input, "input", true, true);
+    dispatch(&input, "change", true, false);
+    let form: HtmlFormElement = shadow
+        .query_selector("form")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    form.request_submit().unwrap();
+    wait_for("the three events", || seen.get_untracked().len() == 3).await;
+    assert_eq!(seen.get_untracked(), ["input", "change", "submit"]);
+    assert!(
+        !web_sys::window()
+            .unwrap()
+            .location()
+            .href()
+            .unwrap()
+            .contains("x=")
+    );
+}
+
+fn corpus(json: &str) -> JsValue {
+    JSON::parse(json).unwrap()
+}
+
+fn strings(v: &JsValue, key: &str) -> Vec<String> {
+    Array::from(&Reflect::get(v, &key.into()).unwrap())
+        .iter()
+        .map(|s| s.as_string().unwrap())
+        .collect()
+}
+
+/// The protocol's e-mail rule agrees with Chromium's `<input type=email>` on every case.
+#[wasm_bindgen_test]
+fn email_rule_agrees_with_input_type_email() {
+    let data = corpus(include_str!("data/email_cases.json"));
+    let input: HtmlInputElement = document().create_element("input").unwrap().unchecked_into();
+    input.set_type("email");
+    let mut cases = strings(&data, "valid");
+    cases.extend(strings(&data, "invalid"));
+    for case in
+        Array::from(&Reflect::get(&data, &"disputed_or_engine_specific".into()).unwrap()).iter()
+    {
+        cases.push(field(&case, "input"));
+    }
+    for case in cases {
+        input.set_value(&case);
+        let browser = input.check_validity();
+        let ours = email::parse(&case);
+        if browser && input.value().is_empty() {
+            assert_eq!(ours, Err(Problem::Required), "{case:?}");
+        } else {
+            assert_eq!(ours.is_ok(), browser, "{case:?}");
+        }
+    }
+}
+
+/// In the browser the website rule runs on the browser's own `URL`: the corpus gives the
+/// same verdicts as natively.
+#[wasm_bindgen_test]
+fn website_rule_in_the_browser() {
+    let data = corpus(include_str!("data/website_url_cases.json"));
+    for case in Array::from(&Reflect::get(&data, &"cases".into()).unwrap()).iter() {
+        let input = field(&case, "input");
+        let result = website::parse(&input);
+        match field(&case, "expect").as_str() {
+            "accept" | "accept-but-escape" => {
+                let href = result.unwrap().unwrap();
+                assert!(
+                    href.starts_with("http://") || href.starts_with("https://"),
+                    "{input:?}"
+                );
+            }
+            "policy" => assert_eq!(result, Ok(Some("https://example.tld/".into()))),
+            _ => assert_eq!(result, Err(Problem::InvalidUrl), "{input:?}"),
+        }
+    }
+    assert_eq!(
+        website::parse("https://exämple.tld").unwrap().unwrap(),
+        "https://xn--exmple-cua.tld/"
+    );
+}

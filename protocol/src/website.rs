@@ -24,7 +24,7 @@ pub fn parse(raw: &str) -> Result<Option<String>, Problem> {
     }
     let schemeless = !has_scheme(&value);
     let parsed = if schemeless {
-        whatwg::parse(&format!("https://{value}"))
+        whatwg::parse(&["https://", &value].concat())
     } else {
         whatwg::parse(&value)
     };

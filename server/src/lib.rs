@@ -26,7 +26,7 @@ use causerie_protocol::{IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
-    services::ServeDir,
+    services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
@@ -87,9 +87,24 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .layer(cors)
         .with_state(state);
 
+    // `/embed.js` is the minified loader that xtask writes into `pkg/`, when it is there;
+    // `www/embed.js` is its readable source.
+    let minified = www.join("pkg/embed.js");
+    let loader = if minified.is_file() {
+        minified
+    } else {
+        www.join("embed.js")
+    };
+
     // The widget's files are public, and fetched cross-origin by `import()` and
     // `WebAssembly.instantiateStreaming`, which both need CORS.
     let files = Router::new()
+        .route_service(
+            "/embed.js",
+            ServeFile::new(loader)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .fallback_service(ServeDir::new(www).precompressed_br().precompressed_gzip())
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,

@@ -1,1 +1,249 @@
-fn main() {}
+//! `cargo xtask`: Causerie's build, demo, test and bench tasks, in Rust rather than shell.
+//!
+//! - `cargo xtask demo`  installs what is missing, builds the widget, and serves the demo
+//!   article with the reference server and SQLite on http://127.0.0.1:8080.
+//! - `cargo xtask test`  installs what is missing, then runs every check and test, and
+//!   ends with one line: `N passed, M failed`.
+//! - `cargo xtask bench` measures what a reader downloads (and `--quick` is accepted, so
+//!   that CI can run it short).
+//! - `cargo xtask build` builds the widget into `www/pkg/` and checks its byte budgets.
+
+mod build;
+mod tools;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <demo | test | bench [--quick] | build>";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("demo") => demo(&root),
+        Some("test") => test(&root),
+        Some("bench") => bench(&root, args.iter().any(|a| a == "--quick")),
+        Some("build") => {
+            tools::widget_tools(&root)?;
+            build::widget(&root)?;
+            Ok(())
+        }
+        _ => bail!(USAGE),
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Builds the widget and serves the demo article until Ctrl-C.
+fn demo(root: &Path) -> Result<()> {
+    tools::widget_tools(root)?;
+    build::widget(root)?;
+    println!("\nCauserie's demo article: http://127.0.0.1:8080/  (Ctrl-C stops it)\n");
+    let status = Command::new("cargo")
+        .args(["run", "--package", "causerie-server", "--"])
+        .args([
+            "--listen",
+            "127.0.0.1:8080",
+            "--database",
+            "sqlite://data/causerie.db",
+            "--www",
+            "www",
+        ])
+        .status()
+        .context("cannot run cargo")?;
+    if !status.success() {
+        bail!("the server stopped: {status}");
+    }
+    Ok(())
+}
+
+/// Every check and test. Each step's tests are counted; a step that fails without
+/// running tests (formatting, lints, a build) counts as one failure.
+fn test(root: &Path) -> Result<()> {
+    tools::widget_tools(root)?;
+    tools::browser()?;
+    let mut tally = Tally::default();
+    let wasm = ["--target", "wasm32-unknown-unknown"];
+    tally.check("cargo fmt --check", cargo(&["fmt", "--all", "--check"]));
+    tally.check(
+        "clippy (native)",
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    tally.check(
+        "clippy (wasm32)",
+        cargo(
+            &[
+                &[
+                    "clippy",
+                    "-p",
+                    "causerie",
+                    "-p",
+                    "causerie-protocol",
+                    "--all-targets",
+                ][..],
+                &wasm,
+                &["--", "-D", "warnings"],
+            ]
+            .concat(),
+        ),
+    );
+    match build::widget(root) {
+        Ok(_) => tally.passed += 1,
+        Err(e) => {
+            eprintln!("error: the widget build failed: {e:#}");
+            tally.failed += 1;
+        }
+    }
+    tally.tests(
+        "host tests, in-process server and end-to-end",
+        cargo(&["test", "--workspace"]),
+    );
+    let mut web = cargo(&[&["test", "-p", "causerie", "--test", "web"][..], &wasm].concat());
+    web.env(
+        "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+        root.join("tests/webdriver.json"),
+    )
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "90");
+    tally.tests(
+        "browser tests (wasm-bindgen-test in headless Chromium)",
+        web,
+    );
+    tally.check("bench --quick (so that it cannot rot)", xtask_bench_quick());
+    println!("\n{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// What a reader downloads, raw, gzip and brotli.
+fn bench(root: &Path, quick: bool) -> Result<()> {
+    tools::widget_tools(root)?;
+    let sizes = build::widget(root)?;
+    build::print_sizes(&sizes);
+    if quick {
+        println!("(--quick: the size report only)");
+    }
+    Ok(())
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut command = Command::new("cargo");
+    command.args(args);
+    command
+}
+
+/// The bench runs in its own process, as a user would run it.
+fn xtask_bench_quick() -> Command {
+    cargo(&["xtask", "bench", "--quick"])
+}
+
+/// Counts of passed and failed tests and checks.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+impl Tally {
+    /// A step that passes or fails as a whole.
+    fn check(&mut self, name: &str, mut command: Command) {
+        println!("\n== {name}");
+        match command.status() {
+            Ok(s) if s.success() => self.passed += 1,
+            other => {
+                eprintln!("error: {name} failed: {other:?}");
+                self.failed += 1;
+            }
+        }
+    }
+
+    /// A step that runs tests: its `test result:` lines are added up as they stream by.
+    fn tests(&mut self, name: &str, mut command: Command) {
+        println!("\n== {name}");
+        let (mut passed, mut failed) = (0, 0);
+        let status = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                let out = child.stdout.take().expect("stdout is piped");
+                for line in BufReader::new(out).lines() {
+                    let line = line?;
+                    println!("{line}");
+                    if let Some((p, f)) = parse_result(&line) {
+                        passed += p;
+                        failed += f;
+                    }
+                }
+                child.wait()
+            });
+        self.passed += passed;
+        self.failed += failed;
+        match status {
+            Ok(s) if s.success() => {}
+            other => {
+                eprintln!("error: {name} failed: {other:?}");
+                if failed == 0 {
+                    self.failed += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Reads libtest's `test result: ok. 3 passed; 1 failed; …` line.
+fn parse_result(line: &str) -> Option<(usize, usize)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let number = |word: &str| {
+        rest.split(';')
+            .find_map(|part| {
+                part.trim()
+                    .trim_start_matches(|c: char| !c.is_ascii_digit())
+                    .strip_suffix(word)
+            })
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    Some((number("passed"), number("failed")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_result;
+
+    #[test]
+    fn reads_libtest_summaries() {
+        let cases = [
+            (
+                "test result: ok. 11 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 4.68s",
+                Some((11, 0)),
+            ),
+            (
+                "test result: FAILED. 3 passed; 2 failed; 0 ignored",
+                Some((3, 2)),
+            ),
+            ("running 3 tests", None),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(parse_result(line), expected, "{line}");
+        }
+    }
+}

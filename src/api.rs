@@ -1,0 +1,150 @@
+//! The widget's side of the HTTP protocol (`docs/protocol.md`), over the browser's `fetch`.
+//!
+//! JSON goes through the browser's own `JSON`, not serde_json: every byte of the wasm
+//! is downloaded by every reader of every article.
+
+use causerie_protocol::{Field, Problem, Status};
+use js_sys::{JSON, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, RequestInit, Response};
+
+/// How long the widget waits for the server before it gives up and says so.
+const TIMEOUT_MS: u32 = 20_000;
+
+/// A comment as the server returned it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    pub id: f64,
+    pub author: String,
+    pub url: Option<String>,
+    pub text: String,
+    pub created: f64,
+    pub status: Status,
+}
+
+/// What became of a new comment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Posted {
+    /// Stored: published or held for moderation.
+    Stored(Comment),
+    /// Refused, with a problem per field.
+    Invalid(Vec<(Field, Problem)>),
+    /// Refused for another reason, with the server's code (a 4xx).
+    Refused(String),
+    /// Not stored, or not known to be: the network failed, or the server did (a 5xx).
+    /// The same request may be sent again.
+    Unavailable,
+}
+
+/// The JSON body of a new comment.
+pub fn new_comment_body(page: &str, comment: &str, author: &str, email: &str, url: &str) -> String {
+    let body = Object::new();
+    for (k, v) in [
+        ("page", page),
+        ("comment", comment),
+        ("author", author),
+        ("email", email),
+        ("url", url),
+    ] {
+        let _ = Reflect::set(&body, &k.into(), &v.into());
+    }
+    JSON::stringify(&body).map(String::from).unwrap_or_default()
+}
+
+/// `POST /api/v1/comments` with `body` and an idempotency key.
+pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
+    let headers = Headers::new().ok();
+    if let Some(h) = &headers {
+        let _ = h.set("Content-Type", "application/json");
+        let _ = h.set(causerie_protocol::IDEMPOTENCY_HEADER, key);
+    }
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body.into());
+    if let Some(h) = &headers {
+        init.set_headers(h);
+    }
+    let Some((status, json)) = fetch(&comments_url(backend), &init).await else {
+        return Posted::Unavailable;
+    };
+    match status {
+        200..=299 => match parse_comment(&json) {
+            Some(c) => Posted::Stored(c),
+            None => Posted::Unavailable,
+        },
+        422 => {
+            let fields = get(&json, "fields");
+            let fields: Vec<_> = js_sys::Array::from(&fields)
+                .iter()
+                .filter_map(|f| {
+                    let field = Field::from_name(&get(&f, "field").as_string()?)?;
+                    let code = Problem::from_code(&get(&f, "code").as_string()?)?;
+                    Some((field, code))
+                })
+                .collect();
+            if fields.is_empty() {
+                Posted::Refused(get(&json, "error").as_string().unwrap_or_default())
+            } else {
+                Posted::Invalid(fields)
+            }
+        }
+        400..=499 => Posted::Refused(get(&json, "error").as_string().unwrap_or_default()),
+        _ => Posted::Unavailable,
+    }
+}
+
+/// `GET /api/v1/comments?page=…`: the published comments, oldest first.
+pub async fn list(backend: &str, page: &str) -> Option<Vec<Comment>> {
+    let url = [
+        &comments_url(backend),
+        "?page=",
+        &String::from(js_sys::encode_uri_component(page)),
+    ]
+    .concat();
+    let init = RequestInit::new();
+    let (status, json) = fetch(&url, &init).await?;
+    if status != 200 {
+        return None;
+    }
+    let comments = js_sys::Array::from(&get(&json, "comments"));
+    Some(comments.iter().filter_map(|c| parse_comment(&c)).collect())
+}
+
+fn comments_url(backend: &str) -> String {
+    [backend.trim_end_matches('/'), "/api/v1/comments"].concat()
+}
+
+/// Sends the request, and reads the status and the JSON body (`undefined` when the
+/// body is not JSON). `None` when the network failed or timed out.
+async fn fetch(url: &str, init: &RequestInit) -> Option<(u16, JsValue)> {
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(TIMEOUT_MS)));
+    let window = web_sys::window()?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, init))
+        .await
+        .ok()?;
+    let response: Response = response.dyn_into().ok()?;
+    let json = match response.json() {
+        Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED),
+        Err(_) => JsValue::UNDEFINED,
+    };
+    Some((response.status(), json))
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn parse_comment(obj: &JsValue) -> Option<Comment> {
+    Some(Comment {
+        id: get(obj, "id").as_f64()?,
+        author: get(obj, "author").as_string()?,
+        url: get(obj, "url").as_string(),
+        text: get(obj, "text").as_string()?,
+        created: get(obj, "created").as_f64()?,
+        status: match get(obj, "status").as_string()?.as_str() {
+            "pending" => Status::Pending,
+            _ => Status::Published,
+        },
+    })
+}

@@ -1,0 +1,369 @@
+//! The comment form: four fields, validated as the reader goes, posted safely.
+//!
+//! Each field validates with the protocol's rules on submit, and then as the reader types
+//! once they have left it. Errors show next to their field (`aria-invalid`,
+//! `aria-describedby`), the status is announced in a polite live region, and focus moves
+//! to the first invalid field. A submit with errors sends nothing.
+//!
+//! Nothing typed is lost: the comment is kept in `localStorage` until it is posted, and a
+//! post that may not have arrived keeps its idempotency key, so that a retry can never
+//! create a second comment.
+
+use causerie_protocol::{Field, Problem, Status, check_author, check_comment, email, website};
+use leptos::{either::Either, html, prelude::*, task::spawn_local};
+
+use crate::{
+    Config,
+    api::{self, Comment, Posted},
+    i18n::{Lang, Msg, problem, text},
+    storage,
+};
+
+/// The state of one field: its value, whether the reader has left it, and the problem the
+/// server reported, which holds until the value changes.
+#[derive(Clone, Copy)]
+struct FieldState {
+    field: Field,
+    value: RwSignal<String>,
+    touched: RwSignal<bool>,
+    server: RwSignal<Option<Problem>>,
+    check: fn(&str) -> Result<(), Problem>,
+}
+
+impl FieldState {
+    fn new(field: Field, value: String, check: fn(&str) -> Result<(), Problem>) -> FieldState {
+        FieldState {
+            field,
+            value: RwSignal::new(value),
+            touched: RwSignal::new(false),
+            server: RwSignal::new(None),
+            check,
+        }
+    }
+
+    /// The problem to show now: the server's, else the rules' once the field was left.
+    fn error(self) -> Option<Problem> {
+        self.server.get().or_else(|| {
+            if self.touched.get() {
+                self.value.with(|v| (self.check)(v).err())
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// Where the form is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Editing,
+    Invalid,
+    Sending,
+    Published,
+    Pending,
+    Unavailable,
+    Refused,
+}
+
+/// The comment form.
+#[component]
+pub fn CommentForm(
+    /// Where to post, for which page, in which language.
+    config: Config,
+    /// The thread's comments: a stored comment is added to them at once.
+    comments: RwSignal<Vec<Comment>>,
+) -> impl IntoView {
+    let lang = config.lang;
+    let t = move |m| text(lang, m);
+    let draft_key = StoredValue::new(storage::draft_key(&config.page));
+    let remembered = storage::get(storage::REMEMBER) == "1";
+    let identity = |key| {
+        if remembered {
+            storage::get(key)
+        } else {
+            String::new()
+        }
+    };
+
+    let comment = FieldState::new(
+        Field::Comment,
+        draft_key.with_value(|k| storage::get(k)),
+        check_comment,
+    );
+    let author = FieldState::new(Field::Author, identity(storage::AUTHOR), check_author);
+    let email = FieldState::new(Field::Email, identity(storage::EMAIL), |v| {
+        email::parse(v).map(drop)
+    });
+    let url = FieldState::new(Field::Url, identity(storage::URL), |v| {
+        website::parse(v).map(drop)
+    });
+    let fields = [comment, author, email, url];
+    let remember = RwSignal::new(remembered);
+    let phase = RwSignal::new(Phase::Editing);
+    let form = NodeRef::<html::Form>::new();
+
+    // Keep the draft, and the identity while the reader wants it kept. The form calls this
+    // on every `input` event that bubbles up from its controls.
+    let save = move || {
+        draft_key.with_value(|k| comment.value.with_untracked(|v| storage::set(k, v)));
+        let keep = remember.get_untracked();
+        storage::set(storage::REMEMBER, if keep { "1" } else { "" });
+        for (state, key) in [
+            (author, storage::AUTHOR),
+            (email, storage::EMAIL),
+            (url, storage::URL),
+        ] {
+            state
+                .value
+                .with_untracked(|v| storage::set(key, if keep { v } else { "" }));
+        }
+    };
+
+    let focus = move |field: Field| {
+        let selector = ["[name=", field.as_str(), "]"].concat();
+        if let Some(el) = form
+            .get_untracked()
+            .and_then(|f| f.query_selector(&selector).ok().flatten())
+        {
+            let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(el).focus();
+        }
+    };
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if phase.get_untracked() == Phase::Sending {
+            return;
+        }
+        for f in fields {
+            f.touched.set(true);
+        }
+        if let Some(first) = fields.iter().find(|f| f.error().is_some()) {
+            phase.set(Phase::Invalid);
+            focus(first.field);
+            return;
+        }
+        let value = |f: FieldState| f.value.get_untracked();
+        let body = api::new_comment_body(
+            &config.page,
+            &value(comment),
+            &value(author),
+            &value(email),
+            &value(url),
+        );
+        let pending_key = storage::pending_key(&config.page);
+        let key = idempotency_key(&pending_key, &body);
+        let backend = config.backend.clone();
+        phase.set(Phase::Sending);
+        spawn_local(async move {
+            let posted = api::post(&backend, &body, &key).await;
+            if posted != Posted::Unavailable {
+                // The server answered: this body will never be sent with this key again.
+                storage::set(&pending_key, "");
+            }
+            match posted {
+                Posted::Stored(c) => {
+                    phase.set(match c.status {
+                        Status::Published => Phase::Published,
+                        Status::Pending => Phase::Pending,
+                    });
+                    comments.update(|list| list.push(c));
+                    comment.value.set(String::new());
+                    comment.touched.set(false);
+                    save();
+                }
+                Posted::Invalid(problems) => {
+                    for (field, code) in &problems {
+                        if let Some(f) = fields.iter().find(|f| f.field == *field) {
+                            f.server.set(Some(*code));
+                        }
+                    }
+                    match fields.iter().find(|f| f.server.get_untracked().is_some()) {
+                        Some(first) => {
+                            phase.set(Phase::Invalid);
+                            focus(first.field);
+                        }
+                        None => phase.set(Phase::Refused),
+                    }
+                }
+                Posted::Refused(_) => phase.set(Phase::Refused),
+                Posted::Unavailable => phase.set(Phase::Unavailable),
+            }
+        });
+    };
+
+    let sending = move || phase.get() == Phase::Sending;
+    let status = move || {
+        let msg = match phase.get() {
+            Phase::Editing => return "",
+            Phase::Invalid => Msg::FixErrors,
+            Phase::Sending => Msg::Sending,
+            Phase::Published => Msg::Published,
+            Phase::Pending => Msg::Pending,
+            Phase::Unavailable => Msg::Unavailable,
+            Phase::Refused => Msg::Refused,
+        };
+        t(msg)
+    };
+
+    view! {
+        <form
+            class="form"
+            part="form"
+            novalidate
+            node_ref=form
+            on:submit=on_submit
+            on:input=move |_| save()
+            aria-labelledby="causerie-reply-title"
+            data-testid="form"
+        >
+            <h3 id="causerie-reply-title" class="title">{t(Msg::Heading)}</h3>
+            <p class="notes">
+                <span id="causerie-email-note">{t(Msg::EmailNote)}</span>
+                " "
+                {t(Msg::RequiredNote)}
+            </p>
+            <Control state=comment lang label=Msg::Comment required=true />
+            <Control state=author lang label=Msg::Name kind="text" required=true autocomplete="name" />
+            <Control state=email lang label=Msg::Email kind="email" required=true autocomplete="email" />
+            <Control state=url lang label=Msg::Website kind="url" autocomplete="url" />
+            <p class="remember">
+                <input
+                    id="causerie-remember"
+                    type="checkbox"
+                    name="remember"
+                    prop:checked=move || remember.get()
+                    on:change=move |ev| {
+                        remember.set(event_target_checked(&ev));
+                        save();
+                    }
+                    data-testid="remember"
+                />
+                <label for="causerie-remember">{t(Msg::Remember)}</label>
+            </p>
+            <p class="actions">
+                <button type="submit" class="submit" part="button" disabled=sending data-testid="submit">
+                    {move || t(if sending() { Msg::Sending } else { Msg::Submit })}
+                </button>
+            </p>
+            <p class="status" role="status" aria-live="polite" data-testid="status">
+                {status}
+            </p>
+        </form>
+    }
+}
+
+/// A labelled control with its error message.
+#[component]
+fn Control(
+    /// The field's state.
+    state: FieldState,
+    /// The reader's language.
+    lang: Lang,
+    /// The label's message.
+    label: Msg,
+    /// The `type` of the `<input>`; a `<textarea>` when empty.
+    #[prop(optional)]
+    kind: &'static str,
+    /// Whether the field is required: it gets a `*` and `aria-required`.
+    #[prop(optional)]
+    required: bool,
+    /// The `autocomplete` token.
+    #[prop(optional)]
+    autocomplete: &'static str,
+) -> impl IntoView {
+    let name = state.field.as_str();
+    let id = ["causerie-", name].concat();
+    // The error element is always there, empty when there is no error, so that
+    // `aria-describedby` can point at it statically.
+    let error_id = [&id, "-error"].concat();
+    let aria_invalid = move || {
+        if state.error().is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    };
+    let on_input = move |ev| {
+        state.value.set(event_target_value(&ev));
+        state.server.set(None);
+    };
+    let on_blur = move |_| state.touched.set(true);
+    let value = move || state.value.get();
+    let control = if kind.is_empty() {
+        Either::Left(view! {
+            <textarea
+                id=id.clone()
+                name=name
+                rows="6"
+                required=required
+                aria-invalid=aria_invalid
+                aria-describedby=error_id.clone()
+                prop:value=value
+                on:input=on_input
+                on:blur=on_blur
+                data-testid=name
+            ></textarea>
+        })
+    } else {
+        Either::Right(view! {
+            <input
+                id=id.clone()
+                type=kind
+                name=name
+                autocomplete=autocomplete
+                required=required
+                aria-invalid=aria_invalid
+                aria-describedby=error_id.clone()
+                prop:value=value
+                on:input=on_input
+                on:blur=on_blur
+                data-testid=name
+            />
+        })
+    };
+    view! {
+        <p class="field" part="field">
+            <label for=id>
+                {text(lang, label)}
+                {required.then_some(view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            {control}
+            <span id=error_id class="error" data-testid=[name, "-error"].concat()>
+                {move || state.error().map(|p| problem(lang, state.field, p))}
+            </span>
+        </p>
+    }
+}
+
+/// The idempotency key for sending `body`: the key it was last sent with, if that post
+/// may not have arrived, else a new random one, kept until the server answers.
+fn idempotency_key(pending_key: &str, body: &str) -> String {
+    let pending = storage::get(pending_key);
+    if let Some((key, sent)) = pending.split_once('\n') {
+        if sent == body {
+            return key.to_owned();
+        }
+    }
+    let key = random_key();
+    storage::set(pending_key, &[&key, "\n", body].concat());
+    key
+}
+
+/// 128 random bits in hex, from the browser's CSPRNG. (`crypto.randomUUID` would need a
+/// secure context; `getRandomValues` does not.)
+fn random_key() -> String {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    if bytes == [0; 16] {
+        // No CSPRNG: fall back on the clock and Math.random, which is unique enough for a key.
+        let noise = js_sys::Math::random().to_bits() ^ (js_sys::Date::now() as u64);
+        bytes[..8].copy_from_slice(&noise.to_le_bytes());
+    }
+    bytes
+        .iter()
+        .flat_map(|b| [b >> 4, b & 15])
+        .map(|n| char::from_digit(u32::from(n), 16).unwrap_or('0'))
+        .collect()
+}

@@ -1,0 +1,51 @@
+//! What the widget keeps in the reader's `localStorage`, and nothing else.
+//!
+//! - the comment being typed, per page, until it is posted (`causerie:draft:<page>`);
+//! - the idempotency key of a post that may not have arrived, with the exact body it was
+//!   sent with, per page (`causerie:pending:<page>`), so that a retry, even after a
+//!   reload, can never create a second comment;
+//! - the name, e-mail and website, only while the reader has ticked "Save my name…".
+//!
+//! Storage can be missing or full (private modes, sandboxed frames): every call is
+//! best-effort, and the form works without it.
+
+use web_sys::Storage;
+
+fn storage() -> Option<Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The stored value of `key`, or empty.
+pub fn get(key: &str) -> String {
+    storage()
+        .and_then(|s| s.get_item(key).ok().flatten())
+        .unwrap_or_default()
+}
+
+/// Stores `value` under `key`; an empty value removes the key.
+pub fn set(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = if value.is_empty() {
+            s.remove_item(key)
+        } else {
+            s.set_item(key, value)
+        };
+    }
+}
+
+/// The key of the draft comment of `page`.
+pub fn draft_key(page: &str) -> String {
+    ["causerie:draft:", page].concat()
+}
+
+/// The key of the post of `page` that may not have arrived: its idempotency key, a
+/// newline, and the body it was sent with.
+pub fn pending_key(page: &str) -> String {
+    ["causerie:pending:", page].concat()
+}
+
+/// The keys of the remembered identity fields, and of the choice to remember them.
+pub const AUTHOR: &str = "causerie:author";
+pub const EMAIL: &str = "causerie:email";
+pub const URL: &str = "causerie:url";
+pub const REMEMBER: &str = "causerie:remember";

@@ -1,0 +1,60 @@
+/*! Causerie loader: one <script> tag puts the comment widget on an article page.
+ *
+ *   <script src="https://comments.example.com/embed.js" defer></script>
+ *
+ * Attributes, all optional:
+ *   data-backend  the comment server's origin (default: this script's origin)
+ *   data-page     the thread id (default: the path of <link rel=canonical>, else location.pathname)
+ *   data-lang     the language (default: the page's <html lang>, else English)
+ *   data-target   a CSS selector for where to render (default: right after this script)
+ *
+ * The widget's wasm is fetched only when the comment area comes near the viewport, so a
+ * reader who never scrolls to the end of the article pays for this file alone.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) return;
+  var data = script.dataset;
+  var src = new URL(script.src, location.href);
+
+  function page() {
+    if (data.page) return data.page;
+    var canonical = document.querySelector("link[rel=canonical]");
+    if (canonical && canonical.href) {
+      try { return new URL(canonical.href, location.href).pathname; } catch (e) { /* fall through */ }
+    }
+    return location.pathname;
+  }
+
+  var host = data.target && document.querySelector(data.target);
+  if (!host) {
+    host = document.createElement("div");
+    script.parentNode.insertBefore(host, script.nextSibling);
+  }
+  host.setAttribute("data-causerie", "");
+
+  var started = false;
+  function load() {
+    if (started) return;
+    started = true;
+    import(new URL("pkg/causerie.js", src).href)
+      .then(function (widget) {
+        return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
+          widget.mount(host, data.backend || src.origin, page(), data.lang || "");
+        });
+      })
+      .catch(function (e) { console.error("causerie: the widget could not load", e); });
+  }
+
+  if ("IntersectionObserver" in window) {
+    var observer = new IntersectionObserver(function (entries) {
+      for (var i = 0; i < entries.length; i++) {
+        if (entries[i].isIntersecting) { observer.disconnect(); load(); return; }
+      }
+    }, { rootMargin: "800px 0px" });
+    observer.observe(host);
+  } else {
+    load();
+  }
+})();

@@ -1,0 +1,210 @@
+//! Builds the widget into `www/pkg/`, precompresses it, and enforces its byte budgets.
+//!
+//! cargo (release profile: opt-level z, LTO) → wasm-bindgen `--target web` → wasm-opt -Oz
+//! → esbuild minifies the JS → `.br` and `.gz` beside each file, which the server sends to
+//! browsers that accept them. The loader `www/embed.js` stays readable in the repository;
+//! its minified copy is `www/pkg/embed.js`, which the server serves at `/embed.js`.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Result, bail};
+
+use crate::tools::{esbuild, run, wasm_opt};
+
+/// What every reader downloads, in brotli bytes, at most: the loader, the JS glue and the
+/// wasm (the CSS is inside the wasm). Set by the comment-form issue.
+pub const WIDGET_BUDGET_BROTLI: usize = 60_000;
+/// The loader, `embed.js`, in brotli bytes, at most.
+pub const LOADER_BUDGET_BROTLI: usize = 2_000;
+
+/// The size of one file, raw and compressed.
+#[derive(Debug)]
+pub struct Size {
+    pub name: String,
+    pub raw: usize,
+    pub gzip: usize,
+    pub brotli: usize,
+}
+
+/// Builds, optimises and precompresses the widget; fails when it is over budget.
+pub fn widget(root: &Path) -> Result<Vec<Size>> {
+    println!("building the widget (wasm32, release)");
+    run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--package",
+        "causerie",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let pkg = root.join("www/pkg");
+    if pkg.exists() {
+        std::fs::remove_dir_all(&pkg)?;
+    }
+    run(Command::new("wasm-bindgen")
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "causerie",
+            "--out-dir",
+        ])
+        .arg(&pkg)
+        .arg(root.join("target/wasm32-unknown-unknown/release/causerie.wasm")))?;
+    let wasm = pkg.join("causerie_bg.wasm");
+    run(Command::new(wasm_opt(root))
+        // Leptos depends on server_fn, which brings wasm-streams, whose `#[wasm_bindgen]`
+        // stream adapters are exported from every module that links it. The widget never
+        // uses them: their exports go first, so that -Oz can drop the code behind them.
+        .args([
+            "--remove-exports",
+            "--pass-arg=remove-exports@*intounderlying*",
+        ])
+        // Rust's wasm32 memory is the module's own, zero-filled, and its first page is
+        // unused (the stack starts at 1 MiB), which lets wasm-opt drop more.
+        .args([
+            "-Oz",
+            "--converge",
+            "--zero-filled-memory",
+            "--low-memory-unused",
+        ])
+        .args(["--strip-debug", "--strip-producers"])
+        .args([
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+
+    let loader = pkg.join("embed.js");
+    run(Command::new(esbuild(root))
+        .arg(root.join("www/embed.js"))
+        .args(["--minify", "--log-level=warning", "--legal-comments=none"])
+        .arg(format!("--outfile={}", loader.display())))?;
+    let glue = pkg.join("causerie.js");
+    run(Command::new(esbuild(root))
+        .arg(&glue)
+        .args([
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--allow-overwrite",
+        ])
+        .arg(format!("--outfile={}", glue.display())))?;
+
+    let files: Vec<PathBuf> = vec![loader, glue, wasm];
+    let mut sizes = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file)?;
+        let gzip = gzip(&bytes)?;
+        let brotli = brotli(&bytes)?;
+        std::fs::write(with_suffix(&file, ".gz"), &gzip)?;
+        std::fs::write(with_suffix(&file, ".br"), &brotli)?;
+        sizes.push(Size {
+            name: file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .display()
+                .to_string(),
+            raw: bytes.len(),
+            gzip: gzip.len(),
+            brotli: brotli.len(),
+        });
+    }
+    print_sizes(&sizes);
+    check_budgets(&sizes)?;
+    Ok(sizes)
+}
+
+/// Fails when the widget or the loader is over its budget.
+pub fn check_budgets(sizes: &[Size]) -> Result<()> {
+    let total: usize = sizes.iter().map(|s| s.brotli).sum();
+    let loader = sizes
+        .iter()
+        .find(|s| s.name.ends_with("embed.js"))
+        .map_or(0, |s| s.brotli);
+    if total > WIDGET_BUDGET_BROTLI {
+        bail!("the widget is {total} bytes brotli, over its budget of {WIDGET_BUDGET_BROTLI}");
+    }
+    if loader > LOADER_BUDGET_BROTLI {
+        bail!("embed.js is {loader} bytes brotli, over its budget of {LOADER_BUDGET_BROTLI}");
+    }
+    Ok(())
+}
+
+/// A table of sizes, and the total a reader downloads.
+pub fn print_sizes(sizes: &[Size]) {
+    println!(
+        "\n{:<28} {:>9} {:>9} {:>9}",
+        "what a reader downloads", "raw", "gzip", "brotli"
+    );
+    for s in sizes {
+        println!("{:<28} {:>9} {:>9} {:>9}", s.name, s.raw, s.gzip, s.brotli);
+    }
+    let sum = |f: fn(&Size) -> usize| sizes.iter().map(f).sum::<usize>();
+    println!(
+        "{:<28} {:>9} {:>9} {:>9}   (budget: {} brotli; loader {})",
+        "total",
+        sum(|s| s.raw),
+        sum(|s| s.gzip),
+        sum(|s| s.brotli),
+        WIDGET_BUDGET_BROTLI,
+        LOADER_BUDGET_BROTLI
+    );
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?)
+}
+
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(name: &str, brotli: usize) -> Size {
+        Size {
+            name: name.into(),
+            raw: 0,
+            gzip: 0,
+            brotli,
+        }
+    }
+
+    #[test]
+    fn budgets_fail_when_over() {
+        assert!(check_budgets(&[size("www/pkg/embed.js", 900), size("w.wasm", 50_000)]).is_ok());
+        assert!(check_budgets(&[size("www/pkg/embed.js", 900), size("w.wasm", 59_101)]).is_err());
+        assert!(check_budgets(&[size("www/pkg/embed.js", 2_001)]).is_err());
+    }
+}

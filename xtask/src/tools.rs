@@ -1,0 +1,121 @@
+//! Installs the tools the build and the tests need, when they are missing.
+//!
+//! Everything comes from the package registries this project may use: the wasm32 target
+//! through rustup, wasm-bindgen-cli from crates.io, wasm-opt from npm's `binaryen`, and
+//! Chromium with its driver from Debian (when run as root).
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result, bail};
+
+/// The wasm-bindgen CLI must match the `wasm-bindgen` crate in Cargo.lock exactly.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// The npm packages: wasm-opt (Debian's binaryen 108 silently corrupts the module; npm's
+/// 132 is right) and esbuild, which minifies the loader and wasm-bindgen's JS glue.
+const NPM_PACKAGES: [&str; 2] = ["binaryen@132.0.0", "esbuild@0.25.12"];
+
+/// The wasm32 target, wasm-bindgen and wasm-opt.
+pub fn widget_tools(root: &Path) -> Result<()> {
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .context("rustup is needed to add the wasm32 target")?;
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+            .context("cannot add the wasm32-unknown-unknown target")?;
+    }
+    let version = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if !version.contains(WASM_BINDGEN_VERSION) {
+        println!("installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (about 2 minutes)");
+        // Not --locked: one crate of its lockfile is missing from the registry here.
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+        ]))
+        .context("cannot install wasm-bindgen-cli")?;
+    }
+    if !wasm_opt(root).is_file() || !esbuild(root).is_file() {
+        println!("installing {} from npm", NPM_PACKAGES.join(" and "));
+        let prefix = root.join("target/tools");
+        std::fs::create_dir_all(&prefix)?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&prefix)
+            .args(NPM_PACKAGES))
+        .context("cannot install wasm-opt and esbuild: npm (Node.js) is needed")?;
+    }
+    Ok(())
+}
+
+/// npm's wasm-opt, under `target/tools`.
+pub fn wasm_opt(root: &Path) -> PathBuf {
+    root.join("target/tools/node_modules/.bin/wasm-opt")
+}
+
+/// npm's esbuild, under `target/tools`.
+pub fn esbuild(root: &Path) -> PathBuf {
+    root.join("target/tools/node_modules/.bin/esbuild")
+}
+
+/// Chromium and chromedriver, for the browser and end-to-end tests.
+pub fn browser() -> Result<()> {
+    let present = |p: &str| Path::new(p).is_file();
+    if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "the browser tests need Chromium and chromedriver: run `sudo apt-get install chromium chromium-driver`, \
+             or run `cargo xtask test` as root and it will install them"
+        );
+    }
+    println!("installing chromium and chromium-driver from Debian");
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .context("cannot install chromium")?;
+    Ok(())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_ok_and(|id| id.trim() == "0")
+}
+
+/// Runs a command to completion; an error if it fails.
+pub fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed: {status}");
+    }
+    Ok(())
+}
+
+/// A command's standard output; an error if it fails.
+pub fn output(command: &mut Command) -> Result<String> {
+    let out = command
+        .output()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
