@@ -1,1 +1,426 @@
-//! placeholder
+//! End to end: the real server binary, the built widget, and real Chromium over WebDriver.
+//!
+//! Each test starts its own `causerie-server` on a free loopback port with a fresh SQLite
+//! file, its own chromedriver in its own process group, and one or two browser sessions.
+//! Every browser step returns a `Result`, sessions are always closed, and the process
+//! groups the test started are killed when it ends, even when it fails.
+//!
+//! These tests need `www/pkg/` (`cargo xtask build`) and Debian's `chromium` and
+//! `chromium-driver`; without them they fail and say so.
+#![cfg(unix)]
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The demo article's thread id: the path of its `<link rel=canonical>`.
+const DEMO_PAGE: &str = "/2026/11/mediatheque-ouverte-le-dimanche";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn preconditions() {
+    let wasm = root().join("www/pkg/causerie_bg.wasm");
+    assert!(
+        wasm.is_file(),
+        "{} is missing: build the widget with `cargo xtask build`",
+        wasm.display()
+    );
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(tool).is_file(),
+            "{tool} is missing: install Debian's chromium and chromium-driver (`cargo xtask test` does it as root)"
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what} did not start listening on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process in its own process group, killed with its descendants on drop.
+struct Group(Child, bool);
+
+impl Group {
+    fn spawn(command: &mut Command) -> Group {
+        let child = command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        Group(child, false)
+    }
+
+    fn kill(&mut self) {
+        if std::mem::replace(&mut self.1, true) {
+            return;
+        }
+        // The group id is the child's pid: this ends what we started, and nothing else.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The real server binary on a fixed port, over one SQLite file that outlives restarts.
+struct Server {
+    port: u16,
+    database: PathBuf,
+    process: Option<Group>,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut server = Server {
+            port: free_port(),
+            database: dir.join("causerie.db"),
+            process: None,
+        };
+        server.restart();
+        server
+    }
+
+    fn restart(&mut self) {
+        let process = Group::spawn(
+            Command::new(env!("CARGO_BIN_EXE_causerie-server"))
+                .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+                .args([
+                    "--database",
+                    &format!("sqlite://{}", self.database.display()),
+                ])
+                .arg("--www")
+                .arg(root().join("www"))
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null()),
+        );
+        self.process = Some(process);
+        wait_for_port(self.port, "the server");
+    }
+
+    /// Stops the server as a crash would: SIGKILL, no chance to flush anything.
+    fn kill(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill();
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A plain HTTP GET, as any client (or a scraper) would send it.
+    fn get(&self, path: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "GET {path}: {response}"
+        );
+        response
+    }
+
+    /// How many stored comments, in any state, have this text: read from the database.
+    async fn stored(&self, text: &str) -> i64 {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.database)
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE text = ?")
+            .bind(text)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+}
+
+/// chromedriver and the browser sessions it starts.
+struct Browser {
+    port: u16,
+    _driver: Group,
+    profiles: tempfile::TempDir,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let port = free_port();
+        let driver = Group::spawn(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        wait_for_port(port, "chromedriver");
+        Browser {
+            port,
+            _driver: driver,
+            profiles: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A new session with its own fresh profile: another reader.
+    async fn session(&self, name: &str) -> Result<Client> {
+        let profile = self.profiles.path().join(name);
+        let caps = json!({ "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1024,700",
+                     format!("--user-data-dir={}", profile.display())],
+        }});
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await?;
+        Ok(client)
+    }
+}
+
+/// Runs `steps` with a session, and closes the session whatever happened.
+async fn with_session<F, Fut>(browser: &Browser, name: &str, steps: F) -> Result<()>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let client = browser.session(name).await?;
+    let outcome = steps(client.clone()).await;
+    let closed = client.close().await;
+    outcome?;
+    closed?;
+    Ok(())
+}
+
+/// Evaluates JS in the page. `root` is the widget's shadow root, or `null`.
+async fn js(c: &Client, body: &str) -> Result<Value> {
+    let script = format!(
+        "const host = document.querySelector('[data-causerie]'); const root = host && host.shadowRoot; {body}"
+    );
+    Ok(c.execute(&script, vec![]).await?)
+}
+
+/// Polls a JS condition for up to 20 seconds.
+async fn until(c: &Client, what: &str, condition: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if js(c, &format!("return !!({condition});")).await? == json!(true) {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let status = js(
+                c,
+                "return root && root.querySelector('[data-testid=status]').textContent;",
+            )
+            .await?;
+            return Err(format!("timed out waiting for {what} (status: {status})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Scrolls to the comments, as a reader does, and waits for the widget.
+async fn open_comments(c: &Client) -> Result<()> {
+    js(c, "host.scrollIntoView();").await?;
+    until(
+        c,
+        "the widget",
+        "root && root.querySelector('[data-testid=submit]')",
+    )
+    .await
+}
+
+async fn type_in(c: &Client, testid: &str, text: &str) -> Result<()> {
+    let host = c.find(Locator::Css("[data-causerie]")).await?;
+    let root = host.shadow_root().await?;
+    let field = root
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await?;
+    field.clear().await?;
+    field.send_keys(text).await?;
+    Ok(())
+}
+
+async fn click_submit(c: &Client) -> Result<()> {
+    let host = c.find(Locator::Css("[data-causerie]")).await?;
+    let root = host.shadow_root().await?;
+    root.find(Locator::Css("[data-testid=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn fill_and_submit(c: &Client, comment: &str, email: &str) -> Result<()> {
+    type_in(c, "comment", comment).await?;
+    type_in(c, "author", "Amélie Durand").await?;
+    type_in(c, "email", email).await?;
+    type_in(c, "url", "amelie.example.org").await?;
+    click_submit(c).await
+}
+
+async fn texts(c: &Client) -> Result<Vec<String>> {
+    let v = js(
+        c,
+        "return [...root.querySelectorAll('[data-testid=entry-text]')].map(e => e.textContent);",
+    )
+    .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// The demo article, in French: post a comment, see it, find it in the database, never
+/// see the e-mail anywhere public, and find the comment again after a crash of the server.
+#[tokio::test]
+async fn a_comment_is_posted_stored_private_and_durable() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let browser = Browser::start();
+    let comment =
+        "Enfin ! Le dimanche après-midi, c’est le seul moment où je peux y aller avec les enfants.";
+    let email = "amelie.durand@example.org";
+
+    let page = server.url("/");
+    with_session(&browser, "author", |c| async move {
+        c.goto(&page).await?;
+        // The wasm is not fetched until the reader comes near the comments.
+        let early = js(&c, "return performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'));").await?;
+        assert_eq!(early, json!(false), "the widget loaded before the reader scrolled to it");
+        open_comments(&c).await?;
+        let heading = js(&c, "return root.querySelector('h3').textContent;").await?;
+        assert_eq!(heading, json!("Laisser un commentaire"));
+        fill_and_submit(&c, comment, email).await?;
+        until(&c, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Votre commentaire est publié.'").await?;
+        assert_eq!(texts(&c).await?, [comment]);
+        let link = js(&c, "return root.querySelector('[data-testid=entry-author]').href;").await?;
+        assert_eq!(link, json!("https://amelie.example.org/"));
+        // A native form submission would have put the fields in the URL.
+        assert!(!c.current_url().await?.as_str().contains("email"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(server.stored(comment).await, 1);
+
+    for path in ["/", &format!("/api/v1/comments?page={DEMO_PAGE}")] {
+        let body = server.get(path);
+        assert!(!body.contains(email), "GET {path} shows the e-mail");
+    }
+    let api = server.get(&format!("/api/v1/comments?page={DEMO_PAGE}"));
+    assert!(api.contains("Amélie Durand"));
+
+    // Another reader sees the comment, and not the e-mail.
+    let page = server.url("/");
+    with_session(&browser, "reader", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(&c, "the thread", "root.querySelectorAll('[data-testid=entry]').length === 1").await?;
+        assert_eq!(texts(&c).await?, [comment]);
+        let everything = js(&c, "return document.documentElement.outerHTML + root.innerHTML + JSON.stringify(localStorage);").await?;
+        assert!(!everything.as_str().unwrap().contains(email), "the second reader's page shows the e-mail");
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    // kill -9, restart: the acknowledged comment is still there.
+    server.kill();
+    server.restart();
+    assert_eq!(server.stored(comment).await, 1);
+    let page = server.url("/");
+    with_session(&browser, "after-restart", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(
+            &c,
+            "the thread",
+            "root.querySelectorAll('[data-testid=entry]').length === 1",
+        )
+        .await?;
+        assert_eq!(texts(&c).await?, [comment]);
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// With the server down, a submit keeps everything the reader typed; once the server is
+/// back, a retry posts the comment exactly once.
+#[tokio::test]
+async fn a_submit_while_the_server_is_down_keeps_the_draft_and_a_retry_posts_once() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let browser = Browser::start();
+    let comment = "Une très bonne nouvelle pour les étudiants qui révisent le week-end.";
+
+    let page = server.url("/");
+    let server = &mut server;
+    let client = browser.session("offline").await.unwrap();
+    let steps = async {
+        client.goto(&page).await?;
+        open_comments(&client).await?;
+        server.kill();
+        fill_and_submit(&client, comment, "lea@example.org").await?;
+        until(&client, "the failure", "root.querySelector('[data-testid=status]').textContent.startsWith('Votre commentaire n’a pas pu être envoyé')").await?;
+        let kept = js(&client, &format!("const DEMO_PAGE = '{DEMO_PAGE}'; return [root.querySelector('[name=comment]').value, root.querySelector('[name=email]').value, localStorage.getItem('causerie:draft:' + DEMO_PAGE)];")).await?;
+        assert_eq!(kept, json!([comment, "lea@example.org", comment]));
+        server.restart();
+        click_submit(&client).await?;
+        until(&client, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Votre commentaire est publié.'").await?;
+        // A second click on the same text is another comment only if the reader wants it:
+        // here the form was cleared, so nothing more is sent.
+        assert_eq!(js(&client, "return root.querySelector('[name=comment]').value;").await?, json!(""));
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    let closed = client.close().await;
+    steps.unwrap();
+    closed.unwrap();
+    assert_eq!(server.stored(comment).await, 1);
+}
