@@ -339,10 +339,10 @@ fn Control(
 /// may not have arrived, else a new random one, kept until the server answers.
 fn idempotency_key(pending_key: &str, body: &str) -> String {
     let pending = storage::get(pending_key);
-    if let Some((key, sent)) = pending.split_once('\n') {
-        if sent == body {
-            return key.to_owned();
-        }
+    if let Some((key, sent)) = pending.split_once('\n')
+        && sent == body
+    {
+        return key.to_owned();
     }
     let key = random_key();
     storage::set(pending_key, &[&key, "\n", body].concat());
