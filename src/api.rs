@@ -7,7 +7,7 @@ use causerie_protocol::{Field, Problem, Status};
 use js_sys::{JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortSignal, RequestInit, Response};
 
 /// How long the widget waits for the server before it gives up and says so.
 const TIMEOUT_MS: u32 = 20_000;
@@ -39,32 +39,35 @@ pub enum Posted {
 
 /// The JSON body of a new comment.
 pub fn new_comment_body(page: &str, comment: &str, author: &str, email: &str, url: &str) -> String {
-    let body = Object::new();
-    for (k, v) in [
+    let body = object(&[
         ("page", page),
         ("comment", comment),
         ("author", author),
         ("email", email),
         ("url", url),
-    ] {
-        let _ = Reflect::set(&body, &k.into(), &v.into());
-    }
+    ]);
     JSON::stringify(&body).map(String::from).unwrap_or_default()
+}
+
+/// A JS object with these string properties.
+fn object(entries: &[(&str, &str)]) -> Object {
+    let obj = Object::new();
+    for (k, v) in entries {
+        let _ = Reflect::set(&obj, &(*k).into(), &(*v).into());
+    }
+    obj
 }
 
 /// `POST /api/v1/comments` with `body` and an idempotency key.
 pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
-    let headers = Headers::new().ok();
-    if let Some(h) = &headers {
-        let _ = h.set("Content-Type", "application/json");
-        let _ = h.set(causerie_protocol::IDEMPOTENCY_HEADER, key);
-    }
+    let headers = object(&[
+        ("Content-Type", "application/json"),
+        (causerie_protocol::IDEMPOTENCY_HEADER, key),
+    ]);
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
-    if let Some(h) = &headers {
-        init.set_headers(h);
-    }
+    init.set_headers(&headers);
     let Some((status, json)) = fetch(&comments_url(backend), &init).await else {
         return Posted::Unavailable;
     };

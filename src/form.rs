@@ -9,13 +9,14 @@
 //! post that may not have arrived keeps its idempotency key, so that a retry can never
 //! create a second comment.
 
+use causerie_i18n::Msg;
 use causerie_protocol::{Field, Problem, Status, check_author, check_comment, email, website};
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
 
 use crate::{
     Config,
     api::{self, Comment, Posted},
-    i18n::{Lang, Msg, problem, text},
+    i18n::{Lang, problem, text},
     storage,
 };
 
@@ -329,7 +330,7 @@ fn Control(
             </label>
             {control}
             <span id=error_id class="error" data-testid=[name, "-error"].concat()>
-                {move || state.error().map(|p| problem(lang, state.field, p))}
+                {move || state.error().map(|p| text(lang, problem(state.field, p)))}
             </span>
         </p>
     }
@@ -355,11 +356,6 @@ fn random_key() -> String {
     let mut bytes = [0u8; 16];
     if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    }
-    if bytes == [0; 16] {
-        // No CSPRNG: fall back on the clock and Math.random, which is unique enough for a key.
-        let noise = js_sys::Math::random().to_bits() ^ (js_sys::Date::now() as u64);
-        bytes[..8].copy_from_slice(&noise.to_le_bytes());
     }
     bytes
         .iter()

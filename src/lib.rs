@@ -1,7 +1,8 @@
 //! Causerie's widget: the comment form and the thread of an article, in a shadow root.
 //!
 //! `embed.js` loads this module when the comment area comes near the viewport, then calls
-//! `mount` with the host element, the backend's origin, the page id and the language.
+//! `mount` with the host element, the backend's origin, the page id, the language and
+//! its messages (fetched in parallel with the wasm; English is built in).
 //! `mount` attaches an open shadow root, styles it with a constructed stylesheet (which a
 //! strict host CSP allows, unlike a `<style>` element) and renders `Widget` in it.
 //!
@@ -39,25 +40,25 @@ pub struct Config {
 
 /// Renders the widget in a new open shadow root of `host`.
 ///
-/// `lang` is a BCP 47 tag (`data-lang`); when it is empty, the page's `<html lang>` is
-/// used. The widget speaks English when it does not speak that language.
+/// `lang` is the language the loader chose, and `strings` its table of messages (a JSON
+/// array in `causerie_i18n::Msg` order), or `undefined` for English, the built-in language.
 #[wasm_bindgen]
 pub fn mount(
     host: HtmlElement,
     backend: String,
     page: String,
     lang: String,
+    strings: JsValue,
 ) -> Result<(), JsValue> {
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let sheet = CssStyleSheet::new()?;
     sheet.replace_sync(STYLE)?;
     shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
-    let page_lang = || document().document_element()?.get_attribute("lang");
-    let lang = Lang::from_tag(&if lang.is_empty() {
-        page_lang().unwrap_or_default()
-    } else {
-        lang
-    });
+    let table: Vec<String> = match strings.dyn_into::<js_sys::Array>() {
+        Ok(array) => array.iter().filter_map(|s| s.as_string()).collect(),
+        Err(_) => Vec::new(),
+    };
+    let lang = Lang::new(&lang, table);
     let root: HtmlElement = document().create_element("div")?.unchecked_into();
     root.set_class_name("causerie");
     root.set_attribute("lang", lang.tag())?;

@@ -5,12 +5,13 @@
 //! protocol's website rule again here, so a misbehaving backend cannot inject a
 //! `javascript:` link.
 
+use causerie_i18n::Msg;
 use causerie_protocol::{Status, website};
 use leptos::prelude::*;
 
 use crate::{
     api::Comment,
-    i18n::{Lang, Msg, text},
+    i18n::{Lang, text},
 };
 
 /// The list of comments.

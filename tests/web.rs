@@ -26,8 +26,8 @@ fn fake_server(answer: &str) {
            init = init || {};
            const method = init.method || 'GET';
            if (method === 'POST') window.__sent.push({ url: String(url), body: init.body,
-             key: init.headers && init.headers.get('Idempotency-Key'),
-             type: init.headers && init.headers.get('Content-Type') });
+             key: new Headers(init.headers).get('Idempotency-Key'),
+             type: new Headers(init.headers).get('Content-Type') });
            const json = (status, body) => Promise.resolve(new Response(JSON.stringify(body),
              { status, headers: { 'Content-Type': 'application/json' } }));
            if (method !== 'POST') return json(200, { comments: [] });
@@ -55,17 +55,28 @@ fn field(v: &JsValue, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Mounts the widget on a new host element, as `embed.js` does.
+/// Mounts the widget on a new host element, as `embed.js` does: with the table of
+/// messages that `cargo xtask build` writes to `pkg/i18n/<lang>.json`, unless English.
 fn mount(page: &str, lang: &str) -> ShadowRoot {
+    let strings = match causerie_i18n::LOCALES
+        .iter()
+        .find(|(tag, _)| *tag == lang && lang != "en")
+    {
+        Some((_, table)) => table
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect::<Array>()
+            .into(),
+        None => JsValue::UNDEFINED,
+    };
+    mount_with(page, lang, strings)
+}
+
+fn mount_with(page: &str, lang: &str, strings: JsValue) -> ShadowRoot {
     let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&host).unwrap();
-    causerie::mount(
-        host.clone(),
-        "https://comments.test".into(),
-        page.into(),
-        lang.into(),
-    )
-    .unwrap();
+    let backend = "https://comments.test".to_owned();
+    causerie::mount(host.clone(), backend, page.into(), lang.into(), strings).unwrap();
     host.shadow_root()
         .expect("the widget attaches an open shadow root")
 }
@@ -225,18 +236,25 @@ async fn bad_email_and_javascript_url_are_refused_with_their_messages() {
     .await;
 }
 
+/// The loader resolves `data-lang`, else `<html lang>`, and hands over that language's
+/// table (the end-to-end test covers the demo page, whose `<html lang="fr">` does it).
 #[wasm_bindgen_test]
-async fn html_lang_fr_gives_french() {
+async fn french_table_gives_french() {
     reset("/fr");
     fake_server("() => json(201, {})");
-    let html = document().document_element().unwrap();
-    html.set_attribute("lang", "fr-CA").unwrap();
-    let root = mount("/fr", "");
-    html.set_attribute("lang", "en").unwrap();
+    let root = mount("/fr", "fr");
     let all = root.text_content().unwrap();
     assert!(all.contains("Laisser un commentaire"), "{all}");
     assert!(all.contains("Votre adresse e-mail ne sera pas publiée."));
     assert!(all.contains("Les champs obligatoires sont indiqués avec *"));
+    assert_eq!(
+        root.query_selector(".causerie")
+            .unwrap()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("fr")
+    );
     submit(&root);
     wait_for("the French error", || {
         !text(&root, "comment-error").is_empty()
@@ -246,9 +264,22 @@ async fn html_lang_fr_gives_french() {
         text(&root, "comment-error"),
         "Veuillez écrire votre commentaire."
     );
-    // `data-lang` wins over the page's language.
-    let root = mount("/fr", "en");
+    // A table of the wrong length (an older or broken file) falls back to English.
+    let short: JsValue = ["Bonjour"]
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect::<Array>()
+        .into();
+    let root = mount_with("/fr", "fr", short);
     assert!(root.text_content().unwrap().contains("Leave a Reply"));
+    assert_eq!(
+        root.query_selector(".causerie")
+            .unwrap()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("en")
+    );
 }
 
 #[wasm_bindgen_test]

@@ -5,7 +5,8 @@
  * Attributes, all optional:
  *   data-backend  the comment server's origin (default: this script's origin)
  *   data-page     the thread id (default: the path of <link rel=canonical>, else location.pathname)
- *   data-lang     the language (default: the page's <html lang>, else English)
+ *   data-lang     the language (default: the page's <html lang>, else English); the
+ *                 widget's messages for it are fetched with the wasm, from pkg/i18n/
  *   data-target   a CSS selector for where to render (default: right after this script)
  *
  * The widget's wasm is fetched only when the comment area comes near the viewport, so a
@@ -34,14 +35,22 @@
   }
   host.setAttribute("data-causerie", "");
 
+  // English is built into the widget; another language's messages come in one small file.
+  var lang = (data.lang || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
+  if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
+
   var started = false;
   function load() {
     if (started) return;
     started = true;
-    import(new URL("pkg/causerie.js", src).href)
-      .then(function (widget) {
+    var strings = lang === "en" ? null : fetch(new URL("pkg/i18n/" + lang + ".json", src))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; });
+    Promise.all([import(new URL("pkg/causerie.js", src).href), strings])
+      .then(function (loaded) {
+        var widget = loaded[0], table = loaded[1];
         return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
-          widget.mount(host, data.backend || src.origin, page(), data.lang || "");
+          widget.mount(host, data.backend || src.origin, page(), table ? lang : "en", table || undefined);
         });
       })
       .catch(function (e) { console.error("causerie: the widget could not load", e); });

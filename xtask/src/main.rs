@@ -139,6 +139,12 @@ fn bench(root: &Path, quick: bool) -> Result<()> {
     tools::widget_tools(root)?;
     let sizes = build::widget(root)?;
     build::print_sizes(&sizes);
+    let css = std::fs::read(root.join("src/style.css"))?;
+    let css = build::measure("src/style.css (inside the wasm)", &css)?;
+    println!(
+        "{:<30} {:>9} {:>9} {:>9}",
+        css.name, css.raw, css.gzip, css.brotli
+    );
     if quick {
         println!("(--quick: the size report only)");
     }

@@ -1,0 +1,35 @@
+//! Français.
+
+use crate::Table;
+
+pub(crate) const TABLE: Table = [
+    "Laisser un commentaire",
+    "Votre adresse e-mail ne sera pas publiée.",
+    "Les champs obligatoires sont indiqués avec *",
+    "Commentaire",
+    "Nom",
+    "E-mail",
+    "Site web",
+    "Enregistrer mon nom, mon e-mail et mon site dans le navigateur pour mon prochain commentaire.",
+    "Laisser un commentaire",
+    "Envoi…",
+    "Votre commentaire est publié.",
+    "Merci ! Votre commentaire est en attente de modération.",
+    "Veuillez corriger les champs signalés dans le formulaire.",
+    "Votre commentaire n’a pas pu être envoyé. Rien n’est perdu : vérifiez votre connexion et réessayez.",
+    "Le serveur a refusé ce commentaire.",
+    "Commentaires",
+    "Aucun commentaire pour l’instant.",
+    "En attente de modération",
+    "Veuillez écrire votre commentaire.",
+    "Veuillez indiquer votre nom.",
+    "Veuillez indiquer votre adresse e-mail.",
+    "Ce champ est obligatoire.",
+    "Votre commentaire est trop long : 10 000 caractères au plus.",
+    "Votre nom est trop long : 100 caractères au plus.",
+    "Cette adresse est trop longue : 254 caractères au plus.",
+    "Cette adresse est trop longue : 2 048 caractères au plus.",
+    "Veuillez saisir une adresse e-mail valide, comme nom@exemple.fr.",
+    "Veuillez saisir une adresse web commençant par http:// ou https://.",
+    "Ce texte contient des caractères de contrôle qui ne peuvent pas être enregistrés.",
+];
