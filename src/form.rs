@@ -11,7 +11,8 @@
 
 use causerie_i18n::Msg;
 use causerie_protocol::{Field, Problem, Status, check_author, check_comment, email, website};
-use leptos::{either::Either, html, prelude::*, task::spawn_local};
+use leptos::{either::Either, prelude::*, task::spawn_local};
+use wasm_bindgen::JsCast;
 
 use crate::{
     Config,
@@ -76,7 +77,8 @@ pub fn CommentForm(
 ) -> impl IntoView {
     let lang = config.lang;
     let t = move |m| text(lang, m);
-    let draft_key = StoredValue::new(storage::draft_key(&config.page));
+    // Leaked once per widget, so that every handler can copy it.
+    let draft_key: &'static str = Box::leak(storage::draft_key(config.page).into_boxed_str());
     let remembered = storage::get(storage::REMEMBER) == "1";
     let identity = |key| {
         if remembered {
@@ -88,7 +90,7 @@ pub fn CommentForm(
 
     let comment = FieldState::new(
         Field::Comment,
-        draft_key.with_value(|k| storage::get(k)),
+        storage::get(draft_key),
         check_comment,
     );
     let author = FieldState::new(Field::Author, identity(storage::AUTHOR), check_author);
@@ -101,12 +103,11 @@ pub fn CommentForm(
     let fields = [comment, author, email, url];
     let remember = RwSignal::new(remembered);
     let phase = RwSignal::new(Phase::Editing);
-    let form = NodeRef::<html::Form>::new();
 
     // Keep the draft, and the identity while the reader wants it kept. The form calls this
     // on every `input` event that bubbles up from its controls.
     let save = move || {
-        draft_key.with_value(|k| comment.value.with_untracked(|v| storage::set(k, v)));
+        comment.value.with_untracked(|v| storage::set(draft_key, v));
         let keep = remember.get_untracked();
         storage::set(storage::REMEMBER, if keep { "1" } else { "" });
         for (state, key) in [
@@ -120,18 +121,11 @@ pub fn CommentForm(
         }
     };
 
-    let focus = move |field: Field| {
-        let selector = ["[name=", field.as_str(), "]"].concat();
-        if let Some(el) = form
-            .get_untracked()
-            .and_then(|f| f.query_selector(&selector).ok().flatten())
-        {
-            let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(el).focus();
-        }
-    };
-
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The form itself, to move focus to its first invalid field.
+        let form: Option<web_sys::Element> = ev.target().and_then(|t| t.dyn_into().ok());
+        let focus = move |field: Field| focus_field(form.as_ref(), field);
         if phase.get_untracked() == Phase::Sending {
             return;
         }
@@ -145,15 +139,15 @@ pub fn CommentForm(
         }
         let value = |f: FieldState| f.value.get_untracked();
         let body = api::new_comment_body(
-            &config.page,
+            config.page,
             &value(comment),
             &value(author),
             &value(email),
             &value(url),
         );
-        let pending_key = storage::pending_key(&config.page);
+        let pending_key = storage::pending_key(config.page);
         let key = idempotency_key(&pending_key, &body);
-        let backend = config.backend.clone();
+        let backend = config.backend;
         phase.set(Phase::Sending);
         spawn_local(async move {
             let posted = api::post(&backend, &body, &key).await;
@@ -211,7 +205,6 @@ pub fn CommentForm(
             class="form"
             part="form"
             novalidate
-            node_ref=form
             on:submit=on_submit
             on:input=move |_| save()
             aria-labelledby="causerie-reply-title"
@@ -232,7 +225,7 @@ pub fn CommentForm(
                     id="causerie-remember"
                     type="checkbox"
                     name="remember"
-                    prop:checked=move || remember.get()
+                    checked=remembered
                     on:change=move |ev| {
                         remember.set(event_target_checked(&ev));
                         save();
@@ -326,13 +319,21 @@ fn Control(
         <p class="field" part="field">
             <label for=id>
                 {text(lang, label)}
-                {required.then_some(view! { <span class="required" aria-hidden="true">" *"</span> })}
+                <span class="required" aria-hidden="true">{if required { " *" } else { "" }}</span>
             </label>
             {control}
             <span id=error_id class="error" data-testid=[name, "-error"].concat()>
                 {move || state.error().map(|p| text(lang, problem(state.field, p)))}
             </span>
         </p>
+    }
+}
+
+/// Moves focus to the control of `field` in `form`.
+fn focus_field(form: Option<&web_sys::Element>, field: Field) {
+    let selector = ["[name=", field.as_str(), "]"].concat();
+    if let Some(el) = form.and_then(|f| f.query_selector(&selector).ok().flatten()) {
+        let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
     }
 }
 

@@ -27,13 +27,14 @@ use i18n::Lang;
 /// The widget's stylesheet, themed with `--causerie-*` custom properties.
 const STYLE: &str = include_str!("style.css");
 
-/// Where the widget posts, for which page, in which language.
-#[derive(Clone, Debug)]
+/// Where the widget posts, for which page, in which language. It is `Copy`: its strings
+/// are leaked once per mounted widget, for the page's lifetime.
+#[derive(Clone, Copy, Debug)]
 pub struct Config {
     /// The backend's origin, such as `https://comments.example.com`.
-    pub backend: String,
+    pub backend: &'static str,
     /// The thread id.
-    pub page: String,
+    pub page: &'static str,
     /// The reader's language.
     pub lang: Lang,
 }
@@ -64,8 +65,8 @@ pub fn mount(
     root.set_attribute("lang", lang.tag())?;
     shadow.append_child(&root)?;
     let config = Config {
-        backend,
-        page,
+        backend: Box::leak(backend.into_boxed_str()),
+        page: Box::leak(page.into_boxed_str()),
         lang,
     };
     mount_to(root, move || view! { <Widget config /> }).forget();
@@ -79,9 +80,8 @@ pub fn Widget(
     config: Config,
 ) -> impl IntoView {
     let comments = RwSignal::new(Vec::new());
-    let (backend, page) = (config.backend.clone(), config.page.clone());
     spawn_local(async move {
-        if let Some(list) = api::list(&backend, &page).await {
+        if let Some(list) = api::list(config.backend, config.page).await {
             // Comments the reader posted while the list was loading stay.
             comments.update(|c| {
                 let mine = std::mem::take(c);

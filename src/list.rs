@@ -22,11 +22,11 @@ pub fn CommentList(
     /// The reader's language.
     lang: Lang,
 ) -> impl IntoView {
-    let empty = move || comments.with(Vec::is_empty);
     view! {
         <section class="thread" aria-labelledby="causerie-comments-title">
             <h3 id="causerie-comments-title" class="title">{text(lang, Msg::Comments)}</h3>
-            <p class="empty" hidden=move || !empty()>{text(lang, Msg::NoComments)}</p>
+            // Shown by the stylesheet while the list after it is empty.
+            <p class="empty">{text(lang, Msg::NoComments)}</p>
             <ol class="comments" data-testid="comments">
                 {move || comments.get().into_iter().map(|c| view! { <Entry comment=c lang /> }).collect_view()}
             </ol>
