@@ -16,9 +16,9 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     Config,
-    api::{self, Comment, Posted},
+    api::{self, Posted},
     i18n::{Lang, problem, text},
-    storage,
+    list, storage,
 };
 
 /// The state of one field: its value, whether the reader has left it, and the problem the
@@ -72,8 +72,6 @@ enum Phase {
 pub fn CommentForm(
     /// Where to post, for which page, in which language.
     config: Config,
-    /// The thread's comments: a stored comment is added to them at once.
-    comments: RwSignal<Vec<Comment>>,
 ) -> impl IntoView {
     let lang = config.lang;
     let t = move |m| text(lang, m);
@@ -88,11 +86,7 @@ pub fn CommentForm(
         }
     };
 
-    let comment = FieldState::new(
-        Field::Comment,
-        storage::get(draft_key),
-        check_comment,
-    );
+    let comment = FieldState::new(Field::Comment, storage::get(draft_key), check_comment);
     let author = FieldState::new(Field::Author, identity(storage::AUTHOR), check_author);
     let email = FieldState::new(Field::Email, identity(storage::EMAIL), |v| {
         email::parse(v).map(drop)
@@ -125,7 +119,6 @@ pub fn CommentForm(
         ev.prevent_default();
         // The form itself, to move focus to its first invalid field.
         let form: Option<web_sys::Element> = ev.target().and_then(|t| t.dyn_into().ok());
-        let focus = move |field: Field| focus_field(form.as_ref(), field);
         if phase.get_untracked() == Phase::Sending {
             return;
         }
@@ -134,7 +127,7 @@ pub fn CommentForm(
         }
         if let Some(first) = fields.iter().find(|f| f.error().is_some()) {
             phase.set(Phase::Invalid);
-            focus(first.field);
+            focus_field(form.as_ref(), first.field);
             return;
         }
         let value = |f: FieldState| f.value.get_untracked();
@@ -161,7 +154,10 @@ pub fn CommentForm(
                         Status::Published => Phase::Published,
                         Status::Pending => Phase::Pending,
                     });
-                    comments.update(|list| list.push(c));
+                    // The reader's comment shows at once, at the end of the thread.
+                    if let Some(list) = form.as_ref().and_then(list::of) {
+                        list::append(&list, c, lang);
+                    }
                     comment.value.set(String::new());
                     comment.touched.set(false);
                     save();
@@ -175,7 +171,7 @@ pub fn CommentForm(
                     match fields.iter().find(|f| f.server.get_untracked().is_some()) {
                         Some(first) => {
                             phase.set(Phase::Invalid);
-                            focus(first.field);
+                            focus_field(form.as_ref(), first.field);
                         }
                         None => phase.set(Phase::Refused),
                     }
@@ -206,7 +202,14 @@ pub fn CommentForm(
             part="form"
             novalidate
             on:submit=on_submit
-            on:input=move |_| save()
+            on:input=move |ev| {
+                // The checkbox fires `input` too, before `change`.
+                let target = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                if let Some(checkbox) = target.filter(|t| t.type_() == "checkbox") {
+                    remember.set(checkbox.checked());
+                }
+                save();
+            }
             aria-labelledby="causerie-reply-title"
             data-testid="form"
         >
@@ -226,19 +229,14 @@ pub fn CommentForm(
                     type="checkbox"
                     name="remember"
                     checked=remembered
-                    on:change=move |ev| {
-                        remember.set(event_target_checked(&ev));
-                        save();
-                    }
                     data-testid="remember"
                 />
                 <label for="causerie-remember">{t(Msg::Remember)}</label>
             </p>
-            <p class="actions">
-                <button type="submit" class="submit" part="button" disabled=sending data-testid="submit">
-                    {move || t(if sending() { Msg::Sending } else { Msg::Submit })}
-                </button>
-            </p>
+            // While a post is in flight the button is disabled, and the status below says so.
+            <button type="submit" class="submit" part="button" disabled=sending data-testid="submit">
+                {t(Msg::Submit)}
+            </button>
             <p class="status" role="status" aria-live="polite" data-testid="status">
                 {status}
             </p>

@@ -69,7 +69,10 @@ pub fn mount(
         page: Box::leak(page.into_boxed_str()),
         lang,
     };
-    mount_to(root, move || view! { <Widget config /> }).forget();
+    mount_to(root.clone(), move || view! { <Widget config /> }).forget();
+    if let Some(list) = list::of(&root) {
+        spawn_local(list::load(list, config));
+    }
     Ok(())
 }
 
@@ -79,24 +82,9 @@ pub fn Widget(
     /// Where to post, for which page, in which language.
     config: Config,
 ) -> impl IntoView {
-    let comments = RwSignal::new(Vec::new());
-    spawn_local(async move {
-        if let Some(list) = api::list(config.backend, config.page).await {
-            // Comments the reader posted while the list was loading stay.
-            comments.update(|c| {
-                let mine = std::mem::take(c);
-                *c = list;
-                for m in mine {
-                    if !c.iter().any(|x| x.id == m.id) {
-                        c.push(m);
-                    }
-                }
-            });
-        }
-    });
     let lang = config.lang;
     view! {
-        <form::CommentForm config comments />
-        <list::CommentList comments lang />
+        <form::CommentForm config />
+        <list::Thread lang />
     }
 }
