@@ -140,10 +140,9 @@ pub fn CommentForm(
         );
         let pending_key = storage::pending_key(config.page);
         let key = idempotency_key(&pending_key, &body);
-        let backend = config.backend;
         phase.set(Phase::Sending);
         spawn_local(async move {
-            let posted = api::post(&backend, &body, &key).await;
+            let posted = api::post(config.backend, &body, &key).await;
             if posted != Posted::Unavailable {
                 // The server answered: this body will never be sent with this key again.
                 storage::set(&pending_key, "");

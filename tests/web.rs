@@ -333,6 +333,39 @@ async fn a_valid_comment_is_posted_once_as_json_and_shown() {
 }
 
 #[wasm_bindgen_test]
+async fn the_button_is_disabled_in_flight_and_a_held_comment_says_so() {
+    reset("/held");
+    // The "server" answers only when the test says so.
+    fake_server(
+        "(init, json) => new Promise(r => { window.__release = () => r(json(202, { id: 9,
+           page: '/held', author: 'Zoé', url: null, text: 'En attente', created: 1764330000000,
+           status: 'pending' })); })",
+    );
+    let root = mount("/held", "en");
+    fill_valid(&root);
+    submit(&root);
+    let button = find(&root, "submit").unchecked_into::<HtmlButtonElement>();
+    wait_for("the post", || sent().length() == 1).await;
+    assert!(
+        button.disabled(),
+        "the button is disabled while the request is in flight"
+    );
+    assert_eq!(text(&root, "status"), "Posting…");
+    submit(&root);
+    sleep(50).await;
+    assert_eq!(sent().length(), 1, "a disabled button sends nothing more");
+    js_sys::eval("window.__release()").unwrap();
+    wait_for("the confirmation", || {
+        text(&root, "status") == "Thank you! Your comment is awaiting moderation."
+    })
+    .await;
+    assert!(!button.disabled());
+    // Its author sees it, marked as awaiting moderation.
+    assert_eq!(text(&root, "entry-text"), "En attente");
+    assert!(root.text_content().unwrap().contains("Awaiting moderation"));
+}
+
+#[wasm_bindgen_test]
 async fn server_field_errors_show_on_their_fields() {
     reset("/server");
     fake_server(

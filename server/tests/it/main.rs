@@ -53,23 +53,28 @@ impl Reply {
     }
 }
 
+/// Sends `request` to `router` and reads the whole response.
+async fn send(router: Router, request: Request<Body>) -> Reply {
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
 impl TestApp {
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        send(self.router.clone(), request).await
     }
 
     async fn post(&self, body: impl Into<Body>, key: Option<&str>) -> Reply {
@@ -301,21 +306,7 @@ async fn futures_join(app: &TestApp, body: &str) -> Vec<Reply> {
                     .header("idempotency-key", "same")
                     .body(Body::from(body))
                     .unwrap();
-                let response = router.oneshot(request).await.unwrap();
-                let status = response.status();
-                let headers = response.headers().clone();
-                let body = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .unwrap()
-                    .to_bytes()
-                    .to_vec();
-                Reply {
-                    status,
-                    headers,
-                    body,
-                }
+                send(router, request).await
             })
         })
         .collect();
