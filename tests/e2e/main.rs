@@ -105,14 +105,28 @@ impl Drop for Group {
 struct Server {
     port: u16,
     database: PathBuf,
+    www: PathBuf,
+    args: Vec<String>,
     process: Option<Group>,
 }
 
 impl Server {
+    /// The server of the demo article, with the repository's `www`.
     fn start(dir: &Path) -> Server {
+        Server::start_with(
+            free_port(),
+            dir.join("causerie.db"),
+            root().join("www"),
+            &[],
+        )
+    }
+
+    fn start_with(port: u16, database: PathBuf, www: PathBuf, args: &[&str]) -> Server {
         let mut server = Server {
-            port: free_port(),
-            database: dir.join("causerie.db"),
+            port,
+            database,
+            www,
+            args: args.iter().map(|a| a.to_string()).collect(),
             process: None,
         };
         server.restart();
@@ -128,7 +142,8 @@ impl Server {
                     &format!("sqlite://{}", self.database.display()),
                 ])
                 .arg("--www")
-                .arg(root().join("www"))
+                .arg(&self.www)
+                .args(&self.args)
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null()),
         );
@@ -166,16 +181,30 @@ impl Server {
 
     /// How many stored comments, in any state, have this text: read from the database.
     async fn stored(&self, text: &str) -> i64 {
+        let count = "SELECT COUNT(*) FROM comments WHERE text = ?";
+        sqlx::query_scalar(count)
+            .bind(text)
+            .fetch_one(&mut self.db().await)
+            .await
+            .unwrap()
+    }
+
+    /// The pages of the stored comments with this text.
+    async fn pages_of(&self, text: &str) -> Vec<String> {
+        let pages = "SELECT page FROM comments WHERE text = ?";
+        sqlx::query_scalar(pages)
+            .bind(text)
+            .fetch_all(&mut self.db().await)
+            .await
+            .unwrap()
+    }
+
+    async fn db(&self) -> sqlx::SqliteConnection {
         use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&self.database)
             .read_only(true)
             .connect()
-            .await
-            .unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE text = ?")
-            .bind(text)
-            .fetch_one(&mut conn)
             .await
             .unwrap()
     }
@@ -423,4 +452,54 @@ async fn a_submit_while_the_server_is_down_keeps_the_draft_and_a_retry_posts_onc
     steps.unwrap();
     closed.unwrap();
     assert_eq!(server.stored(comment).await, 1);
+}
+
+/// A real deployment: the article on one origin, the comment server on another. The page
+/// loads `embed.js` from the comment server under exactly the CSP the README documents,
+/// with `data-page` and `data-target`; the widget's files come cross-origin, and its
+/// posts go through CORS to the default backend, the script's own origin.
+#[tokio::test]
+async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let site_port = free_port();
+    let site_origin = format!("http://127.0.0.1:{site_port}");
+    let comments = Server::start_with(
+        free_port(),
+        dir.path().join("comments.db"),
+        root().join("www"),
+        &["--allow-origin", &site_origin],
+    );
+    let w = comments.url("");
+    let site_www = dir.path().join("site");
+    std::fs::create_dir_all(&site_www).unwrap();
+    let page = format!(
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src {w} 'wasm-unsafe-eval'; connect-src {w}; style-src 'self'">
+<title>Another site</title></head><body><article><h1>An article</h1><p>Text.</p></article>
+<div id="here"></div><footer>Footer</footer>
+<script src="{w}/embed.js" data-page="/posts/42" data-target="#here" defer></script></body></html>"##
+    );
+    std::fs::write(site_www.join("index.html"), page).unwrap();
+    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+    let comment = "Posted from another origin, through CORS.";
+
+    let url = site.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "cross-origin", |c| async move {
+        c.goto(&url).await?;
+        js(&c, "window.__violations = []; document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));").await?;
+        open_comments(&c).await?;
+        // The widget rendered into the `data-target` element, in the page's language.
+        assert_eq!(js(&c, "return host.id;").await?, json!("here"));
+        assert_eq!(js(&c, "return root.querySelector('h3').textContent;").await?, json!("Leave a Reply"));
+        fill_and_submit(&c, comment, "cors@example.org").await?;
+        until(&c, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Your comment is published.'").await?;
+        assert_eq!(js(&c, "return window.__violations;").await?, json!([]), "the documented CSP is enough");
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(comments.pages_of(comment).await, ["/posts/42"]);
+    assert_eq!(site.stored(comment).await, 0);
 }
