@@ -22,7 +22,7 @@ async fn spawn(args: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let www = dir.path().join("www");
     std::fs::create_dir_all(www.join("pkg")).unwrap();
-    std::fs::write(www.join("embed.js"), "/* loader */").unwrap();
+    std::fs::write(www.join("embed.js"), "/* loader */ ".repeat(100)).unwrap();
     std::fs::write(www.join("pkg/causerie_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let db = format!("sqlite://{}/db/causerie.db", dir.path().display());
     let mut argv = vec!["causerie-server", "--database", &db];
@@ -433,6 +433,16 @@ async fn widget_files_are_served_cross_origin_with_their_types() {
             .unwrap()
             .contains("javascript")
     );
+    let compressed = app
+        .send(
+            Request::get("/embed.js")
+                .header(header::ACCEPT_ENCODING, "br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(compressed.headers[header::CONTENT_ENCODING], "br");
+    assert!(compressed.body.len() < embed.body.len());
     let wasm = app.get("/pkg/causerie_bg.wasm").await;
     assert_eq!(wasm.headers[header::CONTENT_TYPE], "application/wasm");
     assert_eq!(wasm.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
