@@ -143,10 +143,17 @@ async fn wait_for(what: &str, check: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn reset(page: &str) {
+/// Waits until the error of `field` shows, and returns it.
+async fn error_of(root: &ShadowRoot, field: &str) -> String {
+    let id = [field, "-error"].concat();
+    wait_for(&id, || !text(root, &id).is_empty()).await;
+    text(root, &id)
+}
+
+/// Forgets what earlier tests left in `localStorage`.
+fn reset() {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.clear().unwrap();
-    let _ = page;
 }
 
 fn fill_valid(root: &ShadowRoot) {
@@ -158,12 +165,14 @@ fn fill_valid(root: &ShadowRoot) {
 
 #[wasm_bindgen_test]
 async fn empty_submit_shows_three_required_errors_and_sends_nothing() {
-    reset("/empty");
+    reset();
     fake_server("() => json(201, {})");
     let root = mount("/empty", "en");
     submit(&root);
-    wait_for("the errors", || !text(&root, "comment-error").is_empty()).await;
-    assert_eq!(text(&root, "comment-error"), "Please type your comment.");
+    assert_eq!(
+        error_of(&root, "comment").await,
+        "Please type your comment."
+    );
     assert_eq!(text(&root, "author-error"), "Please enter your name.");
     assert_eq!(
         text(&root, "email-error"),
@@ -202,7 +211,7 @@ async fn empty_submit_shows_three_required_errors_and_sends_nothing() {
 
 #[wasm_bindgen_test]
 async fn bad_email_and_javascript_url_are_refused_with_their_messages() {
-    reset("/bad");
+    reset();
     fake_server("() => json(201, {})");
     let root = mount("/bad", "en");
     type_into(&root, "comment", "Bonjour");
@@ -210,12 +219,8 @@ async fn bad_email_and_javascript_url_are_refused_with_their_messages() {
     type_into(&root, "email", "zoe@");
     type_into(&root, "url", "jav\tascript:alert(1)");
     // Errors show once the reader has left the field, before any submit.
-    wait_for("the e-mail error", || {
-        !text(&root, "email-error").is_empty()
-    })
-    .await;
     assert_eq!(
-        text(&root, "email-error"),
+        error_of(&root, "email").await,
         "Please enter a valid email address, such as name@example.com."
     );
     assert_eq!(
@@ -240,7 +245,7 @@ async fn bad_email_and_javascript_url_are_refused_with_their_messages() {
 /// table (the end-to-end test covers the demo page, whose `<html lang="fr">` does it).
 #[wasm_bindgen_test]
 async fn french_table_gives_french() {
-    reset("/fr");
+    reset();
     fake_server("() => json(201, {})");
     let root = mount("/fr", "fr");
     let all = root.text_content().unwrap();
@@ -256,12 +261,8 @@ async fn french_table_gives_french() {
         Some("fr")
     );
     submit(&root);
-    wait_for("the French error", || {
-        !text(&root, "comment-error").is_empty()
-    })
-    .await;
     assert_eq!(
-        text(&root, "comment-error"),
+        error_of(&root, "comment").await,
         "Veuillez écrire votre commentaire."
     );
     // A table of the wrong length (an older or broken file) falls back to English.
@@ -284,7 +285,7 @@ async fn french_table_gives_french() {
 
 #[wasm_bindgen_test]
 async fn a_valid_comment_is_posted_once_as_json_and_shown() {
-    reset("/ok");
+    reset();
     fake_server(
         "(init, json) => { const b = JSON.parse(init.body);
            return json(201, { id: 7, page: b.page, author: b.author, url: 'https://example.org/',
@@ -334,7 +335,7 @@ async fn a_valid_comment_is_posted_once_as_json_and_shown() {
 
 #[wasm_bindgen_test]
 async fn the_button_is_disabled_in_flight_and_a_held_comment_says_so() {
-    reset("/held");
+    reset();
     // The "server" answers only when the test says so.
     fake_server(
         "(init, json) => new Promise(r => { window.__release = () => r(json(202, { id: 9,
@@ -367,19 +368,15 @@ async fn the_button_is_disabled_in_flight_and_a_held_comment_says_so() {
 
 #[wasm_bindgen_test]
 async fn server_field_errors_show_on_their_fields() {
-    reset("/server");
+    reset();
     fake_server(
         "(init, json) => json(422, { error: 'invalid_fields', fields: [{ field: 'email', code: 'invalid_email' }] })",
     );
     let root = mount("/server", "en");
     fill_valid(&root);
     submit(&root);
-    wait_for("the server's error", || {
-        !text(&root, "email-error").is_empty()
-    })
-    .await;
     assert_eq!(
-        text(&root, "email-error"),
+        error_of(&root, "email").await,
         "Please enter a valid email address, such as name@example.com."
     );
     assert_eq!(value(&root, "comment"), "Très bon article !");
@@ -387,7 +384,7 @@ async fn server_field_errors_show_on_their_fields() {
 
 #[wasm_bindgen_test]
 async fn network_failure_keeps_everything_and_a_retry_reuses_the_key() {
-    reset("/offline");
+    reset();
     fake_server("() => Promise.reject(new TypeError('Failed to fetch'))");
     let root = mount("/offline", "en");
     fill_valid(&root);
@@ -443,7 +440,7 @@ async fn network_failure_keeps_everything_and_a_retry_reuses_the_key() {
 
 #[wasm_bindgen_test]
 async fn the_draft_survives_a_reload_but_the_identity_only_when_asked() {
-    reset("/draft");
+    reset();
     fake_server("() => json(201, {})");
     let root = mount("/draft", "en");
     type_into(&root, "comment", "Un brouillon");
