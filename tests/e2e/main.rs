@@ -456,7 +456,7 @@ async fn a_submit_while_the_server_is_down_keeps_the_draft_and_a_retry_posts_onc
 
 /// A real deployment: the article on one origin, the comment server on another. The page
 /// loads `embed.js` from the comment server under exactly the CSP the README documents,
-/// with `data-page` and `data-target`; the widget's files come cross-origin, and its
+/// with `data-page`, `data-target` and `data-lang`; the widget's files come cross-origin, and its
 /// posts go through CORS to the default backend, the script's own origin.
 #[tokio::test]
 async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
@@ -478,7 +478,7 @@ async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
 <meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src {w} 'wasm-unsafe-eval'; connect-src {w}; style-src 'self'">
 <title>Another site</title></head><body><article><h1>An article</h1><p>Text.</p></article>
 <div id="here"></div><footer>Footer</footer>
-<script src="{w}/embed.js" data-page="/posts/42" data-target="#here" defer></script></body></html>"##
+<script src="{w}/embed.js" data-page="/posts/42" data-target="#here" data-lang="fr-CA" defer></script></body></html>"##
     );
     std::fs::write(site_www.join("index.html"), page).unwrap();
     let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
@@ -490,11 +490,12 @@ async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
         c.goto(&url).await?;
         js(&c, "window.__violations = []; document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));").await?;
         open_comments(&c).await?;
-        // The widget rendered into the `data-target` element, in the page's language.
+        // The widget rendered into the `data-target` element, in the `data-lang` language
+        // (which wins over the page's `<html lang="en">`), its messages fetched cross-origin.
         assert_eq!(js(&c, "return host.id;").await?, json!("here"));
-        assert_eq!(js(&c, "return root.querySelector('h3').textContent;").await?, json!("Leave a Reply"));
+        assert_eq!(js(&c, "return root.querySelector('h3').textContent;").await?, json!("Laisser un commentaire"));
         fill_and_submit(&c, comment, "cors@example.org").await?;
-        until(&c, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Your comment is published.'").await?;
+        until(&c, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Votre commentaire est publié.'").await?;
         assert_eq!(js(&c, "return window.__violations;").await?, json!([]), "the documented CSP is enough");
         Ok(())
     })
