@@ -18,7 +18,9 @@ pub mod email;
 pub mod website;
 
 pub use rules::{ValidComment, check_author, check_comment, check_page};
-pub use wire::{Comment, CommentList, ErrorBody, ErrorCode, FieldError, NewComment, Status};
+pub use wire::{
+    Comment, CommentList, Counts, CountsQuery, ErrorBody, ErrorCode, FieldError, NewComment, Status,
+};
 
 /// The most characters a comment may have.
 pub const MAX_COMMENT_CHARS: usize = 10_000;
@@ -33,6 +35,8 @@ pub const MAX_PAGE_CHARS: usize = 1_024;
 /// The largest request body the reference server accepts, in bytes. A comment of
 /// 10,000 four-byte characters, JSON-escaped, with the other fields, fits.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most pages one `/api/v1/counts` request may ask about.
+pub const MAX_COUNT_PAGES: usize = 200;
 /// The header that makes a POST safe to retry.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// The most characters an idempotency key may have.

@@ -70,6 +70,21 @@ pub struct CommentList {
     pub comments: Vec<Comment>,
 }
 
+/// The body of `POST /api/v1/counts`: the pages whose comments to count.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountsQuery {
+    /// The thread ids, at most `MAX_COUNT_PAGES`.
+    pub pages: Vec<String>,
+}
+
+/// The body of the answers of `/api/v1/counts`: each page asked for, with its number of
+/// published comments (0 for a page nobody has commented on).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Page id → number of published comments.
+    pub counts: std::collections::BTreeMap<String, u64>,
+}
+
 /// One problem with one field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

@@ -6,12 +6,15 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Query, State, rejection::BytesRejection},
+    extract::{Query, RawQuery, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use std::collections::BTreeMap;
+
 use causerie_protocol::{
-    CommentList, IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS, NewComment, Status,
+    CommentList, Counts, CountsQuery, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES,
+    MAX_IDEMPOTENCY_KEY_CHARS, NewComment, Status,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -29,16 +32,8 @@ pub async fn create_comment(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    if !is_json(&headers) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-        _ => ApiError::MalformedJson(rejection.body_text()),
-    })?;
     let key = idempotency_key(&headers)?;
-    let new: NewComment =
-        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let new: NewComment = json_body(&headers, body)?;
     let valid = new.validate().map_err(ApiError::InvalidFields)?;
     let status = match state.moderation {
         Moderation::Publish => Status::Published,
@@ -82,8 +77,13 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/comments?page=…`: the published comments of a page, oldest first.
+///
+/// The response carries a strong `ETag` (a hash of the body) and a `Last-Modified` (the
+/// newest comment), and a conditional GET that matches either gets a bodiless 304, so
+/// that readers and a CDN can cache threads and revalidate them cheaply.
 pub async fn list_comments(
     State(state): State<AppState>,
+    headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
@@ -92,11 +92,116 @@ pub async fn list_comments(
         .filter(|p| causerie_protocol::check_page(p).is_ok())
         .ok_or_else(|| ApiError::BadQuery("page is required".into()))?;
     let comments = state.store.published(&page).await?;
-    Ok((
-        [(header::CACHE_CONTROL, "no-cache")],
-        Json(CommentList { comments }),
-    )
-        .into_response())
+    let newest = comments.iter().map(|c| c.created).max();
+    let body = serde_json::to_vec(&CommentList { comments }).expect("comments always serialise");
+    let digest = Sha256::digest(&body);
+    let etag = format!("\"{}\"", hex(&digest[..16]));
+    let last_modified = newest.map(|ms| {
+        let secs = u64::try_from(ms / 1000).unwrap_or(0);
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+    });
+    let fresh = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(tags) => tags.split(',').any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        }),
+        None => {
+            let since = headers
+                .get(header::IF_MODIFIED_SINCE)
+                .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok());
+            matches!((since, last_modified), (Some(since), Some(modified)) if modified <= since)
+        }
+    };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    h.insert(
+        header::ETAG,
+        header::HeaderValue::from_str(&etag).expect("hex is a valid header"),
+    );
+    if let Some(modified) = last_modified {
+        let date = httpdate::fmt_http_date(modified);
+        h.insert(
+            header::LAST_MODIFIED,
+            header::HeaderValue::from_str(&date).expect("a date is a valid header"),
+        );
+    }
+    Ok(response)
+}
+
+/// `GET /api/v1/counts?page=…&page=…`: the number of published comments of each page,
+/// in one request for a whole front page.
+pub async fn counts_get(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Counts>, ApiError> {
+    let pages = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "page")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    counts(&state, pages).await
+}
+
+/// `POST /api/v1/counts` with `{"pages": […]}`: the same, for lists too long for a URL.
+pub async fn counts_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Counts>, ApiError> {
+    let query: CountsQuery = json_body(&headers, body)?;
+    counts(&state, query.pages).await
+}
+
+async fn counts(state: &AppState, mut pages: Vec<String>) -> Result<Json<Counts>, ApiError> {
+    pages.sort();
+    pages.dedup();
+    if pages.len() > MAX_COUNT_PAGES {
+        return Err(ApiError::BadQuery(format!(
+            "at most {MAX_COUNT_PAGES} pages"
+        )));
+    }
+    if let Some(bad) = pages
+        .iter()
+        .find(|p| causerie_protocol::check_page(p).is_err())
+    {
+        return Err(ApiError::BadQuery(format!("invalid page {bad:?}")));
+    }
+    let found = state.store.counts(&pages).await?;
+    let mut counts: BTreeMap<String, u64> = pages.into_iter().map(|p| (p, 0)).collect();
+    for (page, n) in found {
+        counts.insert(page, u64::try_from(n).unwrap_or(0));
+    }
+    Ok(Json(Counts { counts }))
+}
+
+/// A JSON request body: 415 unless it is declared as JSON, 413 when it is too large, 400
+/// when it does not parse as `T`.
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::MalformedJson(rejection.body_text()),
+    })?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Any other path under `/api`.

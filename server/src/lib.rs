@@ -82,6 +82,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
             "/comments",
             get(api::list_comments).post(api::create_comment),
         )
+        .route("/counts", get(api::counts_get).post(api::counts_post))
         .fallback(any(api::not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)

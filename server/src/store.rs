@@ -169,6 +169,20 @@ impl Store {
             .collect())
     }
 
+    /// The number of published comments of each of `pages` that has any.
+    pub async fn counts(&self, pages: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        // One statement whatever the number of pages: they travel as one JSON array.
+        let pages = serde_json::to_string(pages).expect("strings always serialise");
+        sqlx::query_as(
+            "SELECT page, COUNT(*) FROM comments
+             WHERE status = 'published' AND page IN (SELECT value FROM json_each(?))
+             GROUP BY page",
+        )
+        .bind(pages)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// How many comments are stored, in any state.
     pub async fn count_all(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM comments")

@@ -463,3 +463,108 @@ fn post_raw(content_type: &str, body: impl Into<Body>) -> Request<Body> {
         .body(body.into())
         .unwrap()
 }
+
+/// Threads can be cached: a conditional GET with the ETag (or the Last-Modified date) of
+/// an unchanged thread gets a bodiless 304, and a new comment changes the ETag.
+#[tokio::test]
+async fn conditional_get_answers_304_until_the_thread_changes() {
+    let app = spawn(&[]).await;
+    app.post(comment("/a", "Premier").to_string(), None).await;
+    let first = app.get("/api/v1/comments?page=/a").await;
+    let etag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+    let modified = first.headers[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+
+    let conditional = |name, value: &str| {
+        Request::get("/api/v1/comments?page=/a")
+            .header(name, value)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let again = app.send(conditional(header::IF_NONE_MATCH, &etag)).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(again.headers[header::ETAG], etag.as_str());
+    let since = app
+        .send(conditional(header::IF_MODIFIED_SINCE, &modified))
+        .await;
+    assert_eq!(since.status, StatusCode::NOT_MODIFIED);
+    let other = app
+        .send(conditional(header::IF_NONE_MATCH, "\"something-else\""))
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(other.body, first.body);
+
+    app.post(comment("/a", "Second").to_string(), None).await;
+    let changed = app.send(conditional(header::IF_NONE_MATCH, &etag)).await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_ne!(changed.headers[header::ETAG], etag.as_str());
+    assert_eq!(changed.json()["comments"].as_array().unwrap().len(), 2);
+}
+
+/// Every count of a front page in one request: GET for short lists, POST for long ones.
+#[tokio::test]
+async fn counts_of_many_pages_in_one_request() {
+    let app = spawn(&[]).await;
+    for (page, text) in [("/a", "un"), ("/a", "deux"), ("/b", "trois")] {
+        app.post(comment(page, text).to_string(), None).await;
+    }
+    let get = app
+        .get("/api/v1/counts?page=/a&page=/b&page=/nothing&page=/a")
+        .await;
+    assert_eq!(get.status, StatusCode::OK);
+    assert_eq!(
+        get.json(),
+        json!({"counts": {"/a": 2, "/b": 1, "/nothing": 0}})
+    );
+
+    let pages: Vec<String> = (0..150)
+        .map(|i| format!("/archive/{i}"))
+        .chain(["/a".into()])
+        .collect();
+    let post = app
+        .send(post_raw_to(
+            "/api/v1/counts",
+            json!({ "pages": pages }).to_string(),
+        ))
+        .await;
+    assert_eq!(post.status, StatusCode::OK);
+    let counts = post.json()["counts"].as_object().unwrap().clone();
+    assert_eq!(counts.len(), 151);
+    assert_eq!(counts["/a"], 2);
+    assert_eq!(counts["/archive/7"], 0);
+
+    let too_many: Vec<String> = (0..=causerie_protocol::MAX_COUNT_PAGES)
+        .map(|i| format!("/{i}"))
+        .collect();
+    let refused = app
+        .send(post_raw_to(
+            "/api/v1/counts",
+            json!({ "pages": too_many }).to_string(),
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json()["error"], "bad_query");
+    let bad = app.get("/api/v1/counts?page=%00").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// Held comments are not counted: a count is what readers can see.
+#[tokio::test]
+async fn counts_leave_out_held_comments() {
+    let app = spawn(&["--moderation", "hold"]).await;
+    app.post(comment("/a", "En attente").to_string(), None)
+        .await;
+    let counts = app.get("/api/v1/counts?page=/a").await.json();
+    assert_eq!(counts, json!({"counts": {"/a": 0}}));
+}
+
+fn post_raw_to(uri: &str, body: String) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
