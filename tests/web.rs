@@ -60,9 +60,10 @@ fn field(v: &JsValue, name: &str) -> String {
 fn mount(page: &str, lang: &str) -> ShadowRoot {
     let strings = match causerie_i18n::LOCALES
         .iter()
-        .find(|(tag, _)| *tag == lang && lang != "en")
+        .find(|l| l.tag == lang && lang != "en")
     {
-        Some((_, table)) => table
+        Some(locale) => locale
+            .messages
             .iter()
             .map(|s| JsValue::from_str(s))
             .collect::<Array>()

@@ -8,7 +8,11 @@
  *   data-lang     the language (default: the page's <html lang>, else English); the
  *                 widget's messages for it are fetched with the wasm, from pkg/i18n/
  *   data-target   a CSS selector for where to render (default: right after this script)
+ *   data-counts-only  present on pages that show counts but no comment form
  *
+ * Any element with data-causerie-count="/path/of/article" gets that page's number of
+ * comments, in the reader's language; all the counts of a page come from one request,
+ * and counting never loads the widget.
  * The widget's wasm is fetched only when the comment area comes near the viewport, so a
  * reader who never scrolls to the end of the article pays for this file alone.
  */
@@ -28,6 +32,26 @@
     return location.pathname;
   }
 
+  var backend = data.backend || src.origin;
+
+  // English is built into the widget; another language's messages come in one small file.
+  var lang = (data.lang || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
+  if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
+  var files = {};
+  function file(tag) {
+    return files[tag] || (files[tag] = fetch(new URL("pkg/i18n/" + tag + ".json", src))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; }));
+  }
+
+  // The counts: their own small module, loaded only by pages that show counts.
+  if (document.querySelector("[data-causerie-count]")) {
+    import(new URL("pkg/counts.js", src).href)
+      .then(function (counts) { counts.default(backend, lang, file); })
+      .catch(function (e) { console.error("causerie: the counts could not load", e); });
+  }
+  if (data.countsOnly !== undefined) return;
+
   var host = data.target && document.querySelector(data.target);
   if (!host) {
     host = document.createElement("div");
@@ -35,22 +59,15 @@
   }
   host.setAttribute("data-causerie", "");
 
-  // English is built into the widget; another language's messages come in one small file.
-  var lang = (data.lang || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
-  if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
-
   var started = false;
   function load() {
     if (started) return;
     started = true;
-    var strings = lang === "en" ? null : fetch(new URL("pkg/i18n/" + lang + ".json", src))
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .catch(function () { return null; });
-    Promise.all([import(new URL("pkg/causerie.js", src).href), strings])
+    Promise.all([import(new URL("pkg/causerie.js", src).href), lang === "en" ? null : file(lang)])
       .then(function (loaded) {
         var widget = loaded[0], table = loaded[1];
         return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
-          widget.mount(host, data.backend || src.origin, page(), table ? lang : "en", table || undefined);
+          widget.mount(host, backend, page(), table ? lang : "en", table ? table.messages : undefined);
         });
       })
       .catch(function (e) { console.error("causerie: the widget could not load", e); });

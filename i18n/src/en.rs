@@ -1,6 +1,6 @@
 //! English.
 
-use crate::Table;
+use crate::{Counts, Table};
 
 pub(crate) const TABLE: Table = [
     "Leave a Reply",
@@ -33,3 +33,9 @@ pub(crate) const TABLE: Table = [
     "Please enter a web address starting with http:// or https://.",
     "This contains control characters that cannot be saved.",
 ];
+
+/// "3 comments".
+pub(crate) const COUNTS: Counts = Counts {
+    none: "No comments yet",
+    forms: &[("one", "# comment"), ("other", "# comments")],
+};

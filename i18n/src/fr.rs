@@ -1,6 +1,6 @@
 //! Français.
 
-use crate::Table;
+use crate::{Counts, Table};
 
 pub(crate) const TABLE: Table = [
     "Laisser un commentaire",
@@ -33,3 +33,13 @@ pub(crate) const TABLE: Table = [
     "Veuillez saisir une adresse web commençant par http:// ou https://.",
     "Ce texte contient des caractères de contrôle qui ne peuvent pas être enregistrés.",
 ];
+
+/// « 3 commentaires ». CLDR's `many` is for large round numbers: « 1 million de commentaires ».
+pub(crate) const COUNTS: Counts = Counts {
+    none: "Aucun commentaire",
+    forms: &[
+        ("one", "# commentaire"),
+        ("many", "# de commentaires"),
+        ("other", "# commentaires"),
+    ],
+};

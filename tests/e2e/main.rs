@@ -179,6 +179,23 @@ impl Server {
         response
     }
 
+    /// Posts a comment as any HTTP client would, and checks that it was published.
+    fn post(&self, page: &str, text: &str) {
+        let body =
+            json!({"page": page, "comment": text, "author": "Test", "email": "t@example.org"})
+                .to_string();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 201"), "POST: {response}");
+    }
+
     /// How many stored comments, in any state, have this text: read from the database.
     async fn stored(&self, text: &str) -> i64 {
         let count = "SELECT COUNT(*) FROM comments WHERE text = ?";
@@ -503,4 +520,90 @@ async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
     .unwrap();
     assert_eq!(comments.pages_of(comment).await, ["/posts/42"]);
     assert_eq!(site.stored(comment).await, 0);
+}
+
+/// A front page lists articles with their counts: every count is right and in the page's
+/// language, all of them come from one request, and the widget's wasm is never loaded.
+#[tokio::test]
+async fn counts_on_a_list_page_take_one_request_and_no_widget() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let site_port = free_port();
+    let site_origin = format!("http://127.0.0.1:{site_port}");
+    let comments = Server::start_with(
+        free_port(),
+        dir.path().join("comments.db"),
+        root().join("www"),
+        &["--allow-origin", &site_origin],
+    );
+    for (page, text) in [("/a", "un"), ("/a", "deux"), ("/b", "trois")] {
+        comments.post(page, text);
+    }
+    let w = comments.url("");
+    let site_www = dir.path().join("site");
+    std::fs::create_dir_all(&site_www).unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Une</title></head><body>
+<ul><li><a href="/a">A</a> <span class="n" data-causerie-count="/a"></span></li>
+<li><a href="/b">B</a> <span class="n" data-causerie-count="/b"></span></li>
+<li><a href="/c">C</a> <span class="n" data-causerie-count="/c"></span></li></ul>
+<p>À la une : <span class="n" data-causerie-count="/a"></span></p>
+<script src="{w}/embed.js" data-counts-only defer></script></body></html>"#
+    );
+    std::fs::write(site_www.join("index.html"), page).unwrap();
+    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+
+    let url = site.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "counts", |c| async move {
+        c.goto(&url).await?;
+        until(
+            &c,
+            "the counts",
+            "[...document.querySelectorAll('.n')].every(e => e.textContent)",
+        )
+        .await?;
+        let texts = js(
+            &c,
+            "return [...document.querySelectorAll('.n')].map(e => e.textContent);",
+        )
+        .await?;
+        assert_eq!(
+            texts,
+            json!([
+                "2 commentaires",
+                "1 commentaire",
+                "Aucun commentaire",
+                "2 commentaires"
+            ])
+        );
+        let resources = js(
+            &c,
+            "return performance.getEntriesByType('resource').map(r => r.name);",
+        )
+        .await?;
+        let names: Vec<String> = serde_json::from_value(resources)?;
+        let requests = names
+            .iter()
+            .filter(|n| n.contains("/api/v1/counts"))
+            .count();
+        assert_eq!(requests, 1, "{names:?}");
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.ends_with(".wasm") || n.contains("causerie.js")),
+            "{names:?}"
+        );
+        assert_eq!(
+            js(
+                &c,
+                "return document.querySelectorAll('[data-causerie]').length;"
+            )
+            .await?,
+            json!(0)
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
 }

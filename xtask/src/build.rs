@@ -93,6 +93,16 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         .arg(root.join("www/embed.js"))
         .args(["--minify", "--log-level=warning", "--legal-comments=none"])
         .arg(format!("--outfile={}", loader.display())))?;
+    let counts = pkg.join("counts.js");
+    run(Command::new(esbuild(root))
+        .arg(root.join("www/counts.js"))
+        .args([
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--legal-comments=none",
+        ])
+        .arg(format!("--outfile={}", counts.display())))?;
     let glue = pkg.join("causerie.js");
     run(Command::new(esbuild(root))
         .arg(&glue)
@@ -104,7 +114,7 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         ])
         .arg(format!("--outfile={}", glue.display())))?;
 
-    let mut files: Vec<PathBuf> = vec![loader, glue, wasm];
+    let mut files: Vec<PathBuf> = vec![loader, glue, wasm, counts];
     files.extend(write_locales(&pkg)?);
     let mut sizes = Vec::new();
     for file in files {
@@ -129,17 +139,21 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
     Ok(sizes)
 }
 
-/// Writes each language but English, the widget's built-in one, to `pkg/i18n/<tag>.json`.
+/// Writes each language to `pkg/i18n/<tag>.json`: its messages, which the widget takes
+/// for any language but English (built in), and its count forms, which the loader uses.
 fn write_locales(pkg: &Path) -> Result<Vec<PathBuf>> {
     let dir = pkg.join("i18n");
     std::fs::create_dir_all(&dir)?;
     let mut files = Vec::new();
-    for (tag, table) in causerie_i18n::LOCALES
-        .iter()
-        .filter(|(tag, _)| *tag != "en")
-    {
-        let file = dir.join(format!("{tag}.json"));
-        std::fs::write(&file, serde_json::to_string(&table[..])?)?;
+    for locale in &causerie_i18n::LOCALES {
+        let mut counts = serde_json::Map::new();
+        counts.insert("none".into(), locale.counts.none.into());
+        for (category, form) in locale.counts.forms {
+            counts.insert((*category).into(), (*form).into());
+        }
+        let json = serde_json::json!({ "messages": &locale.messages[..], "counts": counts });
+        let file = dir.join(format!("{}.json", locale.tag));
+        std::fs::write(&file, serde_json::to_string(&json)?)?;
         files.push(file);
     }
     Ok(files)
@@ -184,6 +198,19 @@ pub fn check_budgets(sizes: &[Size]) -> Result<()> {
     Ok(())
 }
 
+/// What an article's reader downloads: everything but `counts.js`, and only the largest
+/// language file.
+fn reader_total(sizes: &[Size], size: impl Fn(&Size) -> usize) -> usize {
+    let locale = |s: &&Size| s.name.contains("/i18n/");
+    let counts = |s: &&Size| s.name.ends_with("counts.js");
+    let files = sizes
+        .iter()
+        .filter(|s| !locale(s) && !counts(s))
+        .map(&size)
+        .sum::<usize>();
+    files + sizes.iter().filter(locale).map(&size).max().unwrap_or(0)
+}
+
 /// A table of sizes, and the total a reader downloads.
 pub fn print_sizes(sizes: &[Size]) {
     println!(
@@ -193,11 +220,7 @@ pub fn print_sizes(sizes: &[Size]) {
     for s in sizes {
         println!("{:<30} {:>9} {:>9} {:>9}", s.name, s.raw, s.gzip, s.brotli);
     }
-    let sum = |f: fn(&Size) -> usize| {
-        let locale = |s: &&Size| s.name.contains("/i18n/");
-        sizes.iter().filter(|s| !locale(s)).map(f).sum::<usize>()
-            + sizes.iter().filter(locale).map(f).max().unwrap_or(0)
-    };
+    let sum = |f: fn(&Size) -> usize| reader_total(sizes, f);
     println!(
         "{:<30} {:>9} {:>9} {:>9}   (budget: {} brotli; loader {})",
         "reader's total (one language)",
