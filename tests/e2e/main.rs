@@ -182,8 +182,13 @@ impl Server {
     /// Posts a comment as any HTTP client would, and checks that it was published.
     fn post(&self, page: &str, text: &str) {
         let body =
-            json!({"page": page, "comment": text, "author": "Test", "email": "t@example.org"})
-                .to_string();
+            json!({"page": page, "comment": text, "author": "Test", "email": "t@example.org"});
+        self.post_json(&body);
+    }
+
+    /// Posts a comment's JSON, and checks that it was published.
+    fn post_json(&self, body: &Value) {
+        let body = body.to_string();
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
             stream,
@@ -602,6 +607,73 @@ async fn counts_on_a_list_page_take_one_request_and_no_widget() {
             .await?,
             json!(0)
         );
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// Nothing a commenter writes runs. Every payload of the XSS corpus is posted as a
+/// comment, a name and a website (where the rules accept it), then the thread is
+/// rendered in real Chromium with a detector armed: no script runs, the widget's DOM has
+/// no `on*` attribute, no script, frame or object, and no link that is not http(s), and
+/// every text shows exactly as typed.
+#[tokio::test]
+async fn xss_payloads_render_as_text_and_never_run() {
+    use causerie_protocol::{check_author, check_comment, website};
+    preconditions();
+    let path = root().join("tests/data/xss_payloads.json");
+    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut expected = Vec::new();
+    for item in corpus["payloads"].as_array().unwrap() {
+        let payload = item["payload"].as_str().unwrap();
+        if check_comment(payload).is_err() {
+            continue;
+        }
+        let author = if check_author(payload).is_ok() {
+            payload.trim()
+        } else {
+            "Anonyme"
+        };
+        let url = website::parse(payload).ok().flatten();
+        server.post_json(&json!({
+            "page": DEMO_PAGE, "comment": payload, "author": author,
+            "email": "xss@example.org", "url": url,
+        }));
+        expected.push((payload.to_owned(), author.to_owned()));
+    }
+    assert!(
+        expected.len() > 1_500,
+        "only {} payloads were valid comments",
+        expected.len()
+    );
+
+    let page = server.url("/");
+    let browser = Browser::start();
+    let count = expected.len();
+    with_session(&browser, "xss", |c| async move {
+        c.goto(&page).await?;
+        js(&c, "window.__ran = []; for (const f of ['alert', 'confirm', 'prompt', 'print']) window[f] = (...a) => window.__ran.push(f + ' ' + a.join(' '));").await?;
+        open_comments(&c).await?;
+        until(&c, "the whole thread", &format!("root.querySelectorAll('[data-testid=entry]').length === {count}")).await?;
+        // Give any injected handler (onload, onerror, onfocus…) time to fire.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(js(&c, "return window.__ran;").await?, json!([]), "a payload ran");
+        let dangerous = js(&c, "return [...root.querySelectorAll('*')].flatMap(e =>
+            [...e.attributes].filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name)
+            .concat(['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'FRAME', 'BASE', 'META'].includes(e.tagName) ? [e.tagName] : [])
+            .concat(e.hasAttribute('href') && !/^https?:/.test(e.getAttribute('href')) ? [e.tagName + ' href ' + e.getAttribute('href')] : [])
+            .concat(e.hasAttribute('src') ? [e.tagName + ' src'] : []));").await?;
+        assert_eq!(dangerous, json!([]));
+        let shown = js(&c, "return [...root.querySelectorAll('[data-testid=entry]')].map(e =>
+            [e.querySelector('[data-testid=entry-text]').textContent, e.querySelector('[data-testid=entry-author]').textContent]);").await?;
+        let shown: Vec<(String, String)> = serde_json::from_value(shown)?;
+        assert_eq!(shown.len(), expected.len());
+        for (got, want) in shown.iter().zip(&expected) {
+            assert_eq!(got, want);
+        }
         Ok(())
     })
     .await
