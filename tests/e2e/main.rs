@@ -679,3 +679,53 @@ async fn xss_payloads_render_as_text_and_never_run() {
     .await
     .unwrap();
 }
+
+/// The Big List of Naughty Strings (right-to-left text, emoji, zero-width characters) and
+/// a very long word never push the layout out of the widget's box: long words wrap.
+#[tokio::test]
+async fn naughty_strings_stay_inside_the_widget() {
+    use causerie_protocol::{check_author, check_comment};
+    preconditions();
+    let path = root().join("tests/data/naughty_strings.json");
+    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let long_word = "Anticonstitutionnellement".repeat(200);
+    let strings = corpus["strings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned());
+    let mut posted = 0;
+    for text in strings.chain([long_word.clone()]) {
+        if check_comment(&text).is_err() {
+            continue;
+        }
+        let author = if check_author(&text).is_ok() {
+            text.trim().to_owned()
+        } else {
+            long_word[..90].to_owned()
+        };
+        server.post_json(&json!({"page": DEMO_PAGE, "comment": text, "author": author, "email": "n@example.org"}));
+        posted += 1;
+    }
+    assert!(posted > 400);
+
+    let page = server.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "naughty", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(&c, "the whole thread", &format!("root.querySelectorAll('[data-testid=entry]').length === {posted}")).await?;
+        let widths = js(&c, "const box = host.getBoundingClientRect();
+            const out = [...root.querySelectorAll('[data-testid=entry] *')].filter(e => {
+                const r = e.getBoundingClientRect();
+                return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1);
+            }).map(e => e.tagName + ' ' + e.textContent.slice(0, 40));
+            return [host.scrollWidth <= host.clientWidth + 1, document.documentElement.scrollWidth <= innerWidth, out];").await?;
+        assert_eq!(widths, json!([true, true, []]));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
