@@ -23,6 +23,7 @@ use crate::{
     AppState,
     config::Moderation,
     error::ApiError,
+    feed::{self, FeedInfo},
     store::{Created, Idempotency, StoredResponse},
 };
 
@@ -137,6 +138,54 @@ pub async fn list_comments(
         );
     }
     Ok(response)
+}
+
+/// `GET /api/v1/feed?page=…`: the Atom feed of a page's newest comments. Entries link to
+/// the article on the first allowed site origin, when there is one.
+pub async fn feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let page = query
+        .page
+        .filter(|p| causerie_protocol::check_page(p).is_ok())
+        .ok_or_else(|| ApiError::BadQuery("page is required".into()))?;
+    let comments = state.store.published(&page).await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.rsplit_once(':').map_or(Some(h), |(name, _)| Some(name)))
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    // Relative to the feed's own URL, which is its base URI.
+    let self_url = format!(
+        "/api/v1/feed?page={}",
+        form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>()
+    );
+    let site = state.allow_origins.first().and_then(|o| o.to_str().ok());
+    let article = site
+        .filter(|_| page.starts_with('/'))
+        .map(|s| format!("{s}{page}"));
+    let info = FeedInfo {
+        host,
+        self_url: &self_url,
+        article_url: article.as_deref(),
+        page: &page,
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        feed::atom(&info, &comments),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/counts?page=…&page=…`: the number of published comments of each page,

@@ -12,6 +12,7 @@
 mod api;
 pub mod config;
 mod error;
+mod feed;
 pub mod store;
 
 use std::{path::Path, sync::Arc};
@@ -83,6 +84,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
             get(api::list_comments).post(api::create_comment),
         )
         .route("/counts", get(api::counts_get).post(api::counts_post))
+        .route("/feed", get(api::feed))
         .fallback(any(api::not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)

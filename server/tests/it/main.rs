@@ -568,3 +568,52 @@ fn post_raw_to(uri: &str, body: String) -> Request<Body> {
         .body(Body::from(body))
         .unwrap()
 }
+
+/// A page's Atom feed: its published comments, newest first, escaped, without e-mails,
+/// linking to the article on the site's origin.
+#[tokio::test]
+async fn atom_feed_of_a_page() {
+    let app = spawn(&["--allow-origin", "https://blog.example.com"]).await;
+    app.post(comment("/a", "Premier").to_string(), None).await;
+    app.post(
+        comment("/a", "<script>alert('x')</script> & \"co\"").to_string(),
+        None,
+    )
+    .await;
+    app.post(comment("/b", "Ailleurs").to_string(), None).await;
+    let feed = app
+        .send(
+            Request::get("/api/v1/feed?page=/a")
+                .header(header::HOST, "comments.example.com:8080")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(
+        feed.headers[header::CONTENT_TYPE],
+        "application/atom+xml; charset=utf-8"
+    );
+    let xml = feed.text();
+    assert!(xml.starts_with(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+    ));
+    assert!(
+        xml.contains("<id>tag:comments.example.com,2026:/a</id>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<link rel=\"alternate\" href=\"https://blog.example.com/a\"/>"));
+    assert!(xml.contains("<link rel=\"self\" href=\"/api/v1/feed?page=%2Fa\"/>"));
+    assert!(xml.contains(
+        "<content type=\"text\">&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; &quot;co&quot;</content>"
+    ));
+    assert!(!xml.contains("<script"));
+    assert!(!xml.contains("zoe@example.org"));
+    assert!(!xml.contains("Ailleurs"));
+    assert_eq!(xml.matches("<entry>").count(), 2);
+    // Newest first.
+    assert!(xml.find("&lt;script").unwrap() < xml.find("Premier").unwrap());
+    assert_eq!(xml.matches("<uri>https://example.org/</uri>").count(), 2);
+    let missing = app.get("/api/v1/feed").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+}
