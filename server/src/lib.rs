@@ -33,6 +33,30 @@ use tower_http::{
 };
 
 pub use config::{Config, Moderation};
+
+/// How long an idempotency key is remembered: a retry within this time replays the first
+/// response; after it, the key may be used again.
+pub const IDEMPOTENCY_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Forgets expired idempotency keys now, then every hour, for as long as the server runs.
+pub async fn expire_idempotency_keys(store: Store) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
+    loop {
+        every_hour.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let before = now.saturating_sub(IDEMPOTENCY_KEY_TTL).as_millis();
+        match store
+            .expire_idempotency_keys(i64::try_from(before).unwrap_or(0))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "cannot expire idempotency keys"),
+        }
+    }
+}
 pub use store::Store;
 
 /// Everything a request handler may need.

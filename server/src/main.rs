@@ -19,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open the database {}", config.database))?;
     let state = AppState::new(store.clone(), &config)?;
+    tokio::spawn(causerie_server::expire_idempotency_keys(store.clone()));
     if !config.www.join("embed.js").is_file() {
         tracing::warn!(www = %config.www.display(), "no embed.js here: build the widget with `cargo xtask build`");
     }

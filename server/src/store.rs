@@ -183,6 +183,17 @@ impl Store {
         .await
     }
 
+    /// Forgets the idempotency keys stored before `before` (Unix milliseconds), and says
+    /// how many. A retry after that creates a new comment; the widget retries within
+    /// minutes, so a day is plenty.
+    pub async fn expire_idempotency_keys(&self, before: i64) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// How many comments are stored, in any state.
     pub async fn count_all(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM comments")

@@ -729,3 +729,59 @@ async fn naughty_strings_stay_inside_the_widget() {
     .await
     .unwrap();
 }
+
+/// On SIGTERM the server stops accepting connections, finishes the request in flight (here
+/// a POST whose body is still arriving), and exits cleanly; the comment is stored.
+#[tokio::test]
+async fn sigterm_finishes_the_request_in_flight_then_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server =
+        Server::start_with(free_port(), dir.path().join("db"), root().join("www"), &[]);
+    let body =
+        json!({"page": "/a", "comment": "Dernier", "author": "Zoé", "email": "z@example.org"})
+            .to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut process = server.process.take().unwrap();
+    let pid = process.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    // No new connection is accepted…
+    assert!(
+        TcpStream::connect(("127.0.0.1", server.port)).is_err(),
+        "still accepting after SIGTERM"
+    );
+    // …but the request in flight completes.
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the server did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    process.1 = true;
+    assert_eq!(server.stored("Dernier").await, 1);
+}

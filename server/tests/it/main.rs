@@ -617,3 +617,28 @@ async fn atom_feed_of_a_page() {
     let missing = app.get("/api/v1/feed").await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
+
+/// Keys are forgotten after their time: the same key then creates a new comment.
+#[tokio::test]
+async fn idempotency_keys_expire() {
+    let app = spawn(&[]).await;
+    let first = app
+        .post(comment("/a", "Hier").to_string(), Some("old-key"))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(
+        app.store.expire_idempotency_keys(0).await.unwrap(),
+        0,
+        "nothing is that old"
+    );
+    let far_future = i64::MAX;
+    assert_eq!(
+        app.store.expire_idempotency_keys(far_future).await.unwrap(),
+        1
+    );
+    let reused = app
+        .post(comment("/a", "Aujourd'hui").to_string(), Some("old-key"))
+        .await;
+    assert_eq!(reused.status, StatusCode::CREATED, "{}", reused.text());
+    assert_eq!(app.count().await, 2);
+}
