@@ -114,6 +114,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 404: nothing here.
     NotFound,
+    /// 503: too many requests are in flight; retry after the `Retry-After` delay.
+    Overloaded,
     /// 500: the server failed; the details are in its log, not in the response.
     Internal,
 }

@@ -39,6 +39,16 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_WWW", default_value = "www")]
     pub www: PathBuf,
 
+    /// How many requests may be in flight at once. Past that, the server answers 503
+    /// with `Retry-After` at once, instead of queueing until every client times out.
+    #[arg(long, env = "CAUSERIE_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
+
+    /// How many seconds a client may take to send a request's headers, and then its body.
+    /// Slower clients are cut off, so that they cannot hold connections open (slowloris).
+    #[arg(long, env = "CAUSERIE_CLIENT_TIMEOUT", default_value_t = 10)]
+    pub client_timeout: u64,
+
     /// What happens to a new comment: `publish` shows it at once; `hold` keeps it for
     /// moderation, and only its author sees it until then.
     #[arg(long, env = "CAUSERIE_MODERATION", value_enum, default_value_t = Moderation::Publish)]

@@ -13,6 +13,7 @@ mod api;
 pub mod config;
 mod error;
 mod feed;
+mod serve;
 pub mod store;
 
 use std::{path::Path, sync::Arc};
@@ -21,6 +22,7 @@ use axum::{
     Router,
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, header},
+    middleware,
     routing::{any, get},
 };
 use causerie_protocol::{IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
@@ -29,10 +31,12 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
+    timeout::RequestBodyTimeoutLayer,
     trace::TraceLayer,
 };
 
 pub use config::{Config, Moderation};
+pub use serve::serve;
 
 /// How long an idempotency key is remembered: a retry within this time replays the first
 /// response; after it, the key may be used again.
@@ -68,6 +72,10 @@ pub struct AppState {
     pub moderation: Moderation,
     /// The site origins allowed to call the API from a browser.
     pub allow_origins: Arc<[HeaderValue]>,
+    /// One permit per request that may be in flight.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// How long a client may take to send a request's headers, or its body.
+    pub client_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -86,12 +94,16 @@ impl AppState {
             store,
             moderation: config.moderation,
             allow_origins: allow_origins.into(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
+            client_timeout: std::time::Duration::from_secs(config.client_timeout.max(1)),
         })
     }
 }
 
 /// The whole application: the API and the static files of `www`.
 pub fn app(state: AppState, www: &Path) -> Router {
+    let in_flight = state.in_flight.clone();
+    let client_timeout = state.client_timeout;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(state.allow_origins.iter().cloned()))
         .allow_methods([Method::GET, Method::POST])
@@ -111,6 +123,8 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .route("/feed", get(api::feed))
         .fallback(any(api::not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // A body that trickles in is cut off, so that it cannot hold a permit forever.
+        .layer(RequestBodyTimeoutLayer::new(client_timeout))
         .layer(cors)
         .with_state(state);
 
@@ -152,5 +166,34 @@ pub fn app(state: AppState, www: &Path) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(middleware::from_fn(move |request, next| {
+            admit(in_flight.clone(), request, next)
+        }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Lets a request in if a permit is free, and answers 503 with `Retry-After` at once if
+/// not: under overload, a quick refusal beats a queue that makes every client time out.
+async fn admit(
+    in_flight: Arc<tokio::sync::Semaphore>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match in_flight.try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => {
+            tracing::warn!("overloaded: request refused");
+            let body = causerie_protocol::ErrorBody {
+                error: causerie_protocol::ErrorCode::Overloaded,
+                fields: Vec::new(),
+            };
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1")],
+                axum::Json(body),
+            )
+                .into_response()
+        }
+    }
 }

@@ -27,9 +27,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state, &config.www))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let timeout = state.client_timeout;
+    causerie_server::serve(listener, app(state, &config.www), timeout, shutdown()).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

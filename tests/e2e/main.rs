@@ -785,3 +785,63 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
     process.1 = true;
     assert_eq!(server.stored("Dernier").await, 1);
 }
+
+/// Slow clients are cut off: headers that trickle in close the connection, and a body
+/// that trickles in is refused, so that neither holds the only permit for long.
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("db"),
+        root().join("www"),
+        &["--client-timeout", "1", "--max-in-flight", "1"],
+    );
+    let read_all = |mut stream: TcpStream| {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut response = Vec::new();
+        let result = stream.read_to_end(&mut response);
+        (
+            result.is_ok(),
+            String::from_utf8_lossy(&response).into_owned(),
+        )
+    };
+
+    // Headers that never end.
+    let start = Instant::now();
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .unwrap();
+    let (closed, _) = read_all(slow);
+    assert!(
+        closed,
+        "the server kept a connection whose headers never ended"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A body that never ends.
+    let start = Instant::now();
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.write_all(b"POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"page\":").unwrap();
+    let (closed, response) = read_all(slow);
+    assert!(closed);
+    assert!(response.starts_with("HTTP/1.1 4"), "{response}");
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // The permit is free again.
+    assert!(
+        server
+            .get("/api/v1/comments?page=/a")
+            .contains("\"comments\":[]")
+    );
+}

@@ -642,3 +642,44 @@ async fn idempotency_keys_expire() {
     assert_eq!(reused.status, StatusCode::CREATED, "{}", reused.text());
     assert_eq!(app.count().await, 2);
 }
+
+/// Past `--max-in-flight` requests, the server refuses at once with 503 and
+/// `Retry-After`, instead of queueing; the request in flight still completes.
+#[tokio::test]
+async fn overload_is_refused_at_once_with_retry_after() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn(&["--max-in-flight", "1"]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app.router.clone()).await.unwrap() });
+
+    // The first request holds the only permit while its body is still arriving.
+    let body = comment("/a", "Lentement").to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    slow.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let mut other = tokio::net::TcpStream::connect(addr).await.unwrap();
+    other
+        .write_all(b"GET /api/v1/comments?page=/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut refused = String::new();
+    other.read_to_string(&mut refused).await.unwrap();
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(
+        refused.to_ascii_lowercase().contains("retry-after: 1"),
+        "{refused}"
+    );
+    assert!(refused.contains("\"error\":\"overloaded\""), "{refused}");
+
+    slow.write_all(tail.as_bytes()).await.unwrap();
+    let mut done = String::new();
+    slow.read_to_string(&mut done).await.unwrap();
+    assert!(done.starts_with("HTTP/1.1 201"), "{done}");
+}
