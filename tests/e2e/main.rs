@@ -845,3 +845,97 @@ async fn slow_clients_are_cut_off() {
             .contains("\"comments\":[]")
     );
 }
+
+/// Sends a comment and returns the status, or `None` when the connection failed before
+/// a status line arrived (the server was killed).
+fn try_post(port: u16, body: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!(
+        "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.get(9..12)?.parse().ok()
+}
+
+/// Crash test: under concurrent writes, the server is killed with SIGKILL at 20 random
+/// moments. Every comment that got a 201 is in the database after the restarts, exactly
+/// once, and the database is intact.
+#[tokio::test]
+async fn acknowledged_comments_survive_kill_9_under_load() {
+    use std::sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let serial = Arc::new(AtomicUsize::new(0));
+    let mut jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    for round in 0..20 {
+        if round > 0 {
+            server.restart();
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let (port, stop) = (server.port, stop.clone());
+                let (acknowledged, serial) = (acknowledged.clone(), serial.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let text = format!("crash test comment {}", serial.fetch_add(1, Ordering::Relaxed));
+                        let body = json!({"page": "/crash", "comment": text, "author": "K", "email": "k@example.org"});
+                        if try_post(port, &body.to_string()) == Some(201) {
+                            acknowledged.lock().unwrap().push(text);
+                        }
+                    }
+                })
+            })
+            .collect();
+        // A pseudo-random moment between 50 and 350 ms (xorshift on the clock's nanoseconds).
+        jitter ^= jitter << 13;
+        jitter ^= jitter >> 7;
+        jitter ^= jitter << 17;
+        std::thread::sleep(Duration::from_millis(50 + jitter % 300));
+        server.kill();
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            writer.join().unwrap();
+        }
+    }
+    server.restart();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 100,
+        "only {} comments were acknowledged",
+        acknowledged.len()
+    );
+    let mut db = server.db().await;
+    let stored: Vec<String> = sqlx::query_scalar("SELECT text FROM comments")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    let stored: std::collections::HashMap<&str, usize> =
+        stored.iter().fold(Default::default(), |mut m, t| {
+            *m.entry(t.as_str()).or_default() += 1;
+            m
+        });
+    for text in &acknowledged {
+        assert_eq!(
+            stored.get(text.as_str()),
+            Some(&1),
+            "{text} was acknowledged but is not stored once"
+        );
+    }
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}
