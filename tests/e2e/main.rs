@@ -938,4 +938,9 @@ async fn acknowledged_comments_survive_kill_9_under_load() {
         .await
         .unwrap();
     assert_eq!(integrity, "ok");
+    println!(
+        "crash test: 20 kills, {} comments acknowledged, {} stored, every acknowledged one once",
+        acknowledged.len(),
+        stored.values().sum::<usize>()
+    );
 }
