@@ -586,3 +586,57 @@ fn website_rule_in_the_browser() {
         "https://xn--exmple-cua.tld/"
     );
 }
+
+/// Every language renders the form and the thread with its own words, and nothing
+/// overflows the widget's box.
+#[wasm_bindgen_test]
+async fn every_language_renders_without_a_missing_string() {
+    use causerie_i18n::{LOCALES, Msg};
+    fake_server("() => json(201, {})");
+    for locale in &LOCALES {
+        reset();
+        let page = ["/lang/", locale.tag].concat();
+        let root = mount(&page, locale.tag);
+        let words = |m: Msg| locale.messages[m as usize];
+        let all = root.text_content().unwrap();
+        for m in [
+            Msg::Heading,
+            Msg::EmailNote,
+            Msg::RequiredNote,
+            Msg::Name,
+            Msg::Website,
+            Msg::Remember,
+            Msg::Submit,
+            Msg::Comments,
+            Msg::NoComments,
+        ] {
+            assert!(all.contains(words(m)), "{}: {:?} is missing", locale.tag, m);
+        }
+        submit(&root);
+        assert_eq!(
+            error_of(&root, "comment").await,
+            words(Msg::RequiredComment),
+            "{}",
+            locale.tag
+        );
+        assert_eq!(
+            error_of(&root, "email").await,
+            words(Msg::RequiredEmail),
+            "{}",
+            locale.tag
+        );
+        assert_eq!(
+            text(&root, "status"),
+            words(Msg::FixErrors),
+            "{}",
+            locale.tag
+        );
+        let box_ = root.query_selector(".causerie").unwrap().unwrap();
+        assert!(
+            box_.scroll_width() <= box_.client_width(),
+            "{}: the form overflows",
+            locale.tag
+        );
+        assert_eq!(box_.get_attribute("lang").as_deref(), Some(locale.tag));
+    }
+}

@@ -66,6 +66,7 @@
     Promise.all([import(new URL("pkg/causerie.js", src).href), lang === "en" ? null : file(lang)])
       .then(function (loaded) {
         var widget = loaded[0], table = loaded[1];
+        if (table) host.dir = table.dir;
         return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
           widget.mount(host, backend, page(), table ? lang : "en", table ? table.messages : undefined);
         });

@@ -944,3 +944,42 @@ async fn acknowledged_comments_survive_kill_9_under_load() {
         stored.values().sum::<usize>()
     );
 }
+
+/// An Arabic page gets the widget in Arabic, mirrored: the loader sets `dir="rtl"` from
+/// the language file, and the fields' labels start at the right.
+#[tokio::test]
+async fn an_arabic_page_gets_a_mirrored_widget() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let site_port = free_port();
+    let comments = Server::start_with(
+        free_port(),
+        dir.path().join("comments.db"),
+        root().join("www"),
+        &["--allow-origin", &format!("http://127.0.0.1:{site_port}")],
+    );
+    let site_www = dir.path().join("site");
+    std::fs::create_dir_all(&site_www).unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>مقال</title></head>
+<body><h1>مقال</h1><script src="{}/embed.js" defer></script></body></html>"#,
+        comments.url("")
+    );
+    std::fs::write(site_www.join("index.html"), page).unwrap();
+    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+    let url = site.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "arabic", |c| async move {
+        c.goto(&url).await?;
+        open_comments(&c).await?;
+        assert_eq!(js(&c, "return root.querySelector('h3').textContent;").await?, json!("اترك تعليقًا"));
+        assert_eq!(js(&c, "return host.dir;").await?, json!("rtl"));
+        let mirrored = js(&c, "const box = root.querySelector('.causerie').getBoundingClientRect();
+            const label = root.querySelector('label[for=causerie-author]').getBoundingClientRect();
+            return [getComputedStyle(root.querySelector('form')).direction, Math.abs(box.right - label.right) < 2];").await?;
+        assert_eq!(mirrored, json!(["rtl", true]));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
