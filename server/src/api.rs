@@ -6,7 +6,10 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Query, RawQuery, State, rejection::BytesRejection},
+    extract::{
+        Query, RawQuery, State,
+        rejection::{BytesRejection, QueryRejection},
+    },
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -85,13 +88,9 @@ pub struct ListQuery {
 pub async fn list_comments(
     State(state): State<AppState>,
     headers: HeaderMap,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let page = query
-        .page
-        .filter(|p| causerie_protocol::check_page(p).is_ok())
-        .ok_or_else(|| ApiError::BadQuery("page is required".into()))?;
+    let page = page_of(query)?;
     let comments = state.store.published(&page).await?;
     let newest = comments.iter().map(|c| c.created).max();
     let body = serde_json::to_vec(&CommentList { comments }).expect("comments always serialise");
@@ -145,13 +144,9 @@ pub async fn list_comments(
 pub async fn feed(
     State(state): State<AppState>,
     headers: HeaderMap,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let page = query
-        .page
-        .filter(|p| causerie_protocol::check_page(p).is_ok())
-        .ok_or_else(|| ApiError::BadQuery("page is required".into()))?;
+    let page = page_of(query)?;
     let comments = state.store.published(&page).await?;
     let host = headers
         .get(header::HOST)
@@ -251,6 +246,15 @@ fn json_body<T: serde::de::DeserializeOwned>(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The valid `page` of a query, or 400 `bad_query`.
+fn page_of(query: Result<Query<ListQuery>, QueryRejection>) -> Result<String, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    query
+        .page
+        .filter(|p| causerie_protocol::check_page(p).is_ok())
+        .ok_or_else(|| ApiError::BadQuery("page is required".into()))
 }
 
 /// Any other path under `/api`.

@@ -476,6 +476,34 @@ async fn a_submit_while_the_server_is_down_keeps_the_draft_and_a_retry_posts_onc
     assert_eq!(server.stored(comment).await, 1);
 }
 
+/// A real deployment on two origins: the comment server, which allows the site's origin,
+/// and the site, a plain static server whose `index.html` is `page(comment_server_url)`.
+struct TwoOrigins {
+    comments: Server,
+    site: Server,
+    _dir: tempfile::TempDir,
+}
+
+fn two_origins(page: impl FnOnce(&str) -> String) -> TwoOrigins {
+    let dir = tempfile::tempdir().unwrap();
+    let site_port = free_port();
+    let comments = Server::start_with(
+        free_port(),
+        dir.path().join("comments.db"),
+        root().join("www"),
+        &["--allow-origin", &format!("http://127.0.0.1:{site_port}")],
+    );
+    let site_www = dir.path().join("site");
+    std::fs::create_dir_all(&site_www).unwrap();
+    std::fs::write(site_www.join("index.html"), page(&comments.url(""))).unwrap();
+    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+    TwoOrigins {
+        comments,
+        site,
+        _dir: dir,
+    }
+}
+
 /// A real deployment: the article on one origin, the comment server on another. The page
 /// loads `embed.js` from the comment server under exactly the CSP the README documents,
 /// with `data-page`, `data-target` and `data-lang`; the widget's files come cross-origin, and its
@@ -483,27 +511,19 @@ async fn a_submit_while_the_server_is_down_keeps_the_draft_and_a_retry_posts_onc
 #[tokio::test]
 async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
     preconditions();
-    let dir = tempfile::tempdir().unwrap();
-    let site_port = free_port();
-    let site_origin = format!("http://127.0.0.1:{site_port}");
-    let comments = Server::start_with(
-        free_port(),
-        dir.path().join("comments.db"),
-        root().join("www"),
-        &["--allow-origin", &site_origin],
-    );
-    let w = comments.url("");
-    let site_www = dir.path().join("site");
-    std::fs::create_dir_all(&site_www).unwrap();
-    let page = format!(
-        r##"<!doctype html><html lang="en"><head><meta charset="utf-8">
+    let TwoOrigins {
+        comments,
+        site,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r##"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src {w} 'wasm-unsafe-eval'; connect-src {w}; style-src 'self'">
 <title>Another site</title></head><body><article><h1>An article</h1><p>Text.</p></article>
 <div id="here"></div><footer>Footer</footer>
 <script src="{w}/embed.js" data-page="/posts/42" data-target="#here" data-lang="fr-CA" defer></script></body></html>"##
-    );
-    std::fs::write(site_www.join("index.html"), page).unwrap();
-    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+        )
+    });
     let comment = "Posted from another origin, through CORS.";
 
     let url = site.url("/");
@@ -532,31 +552,23 @@ async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
 #[tokio::test]
 async fn counts_on_a_list_page_take_one_request_and_no_widget() {
     preconditions();
-    let dir = tempfile::tempdir().unwrap();
-    let site_port = free_port();
-    let site_origin = format!("http://127.0.0.1:{site_port}");
-    let comments = Server::start_with(
-        free_port(),
-        dir.path().join("comments.db"),
-        root().join("www"),
-        &["--allow-origin", &site_origin],
-    );
-    for (page, text) in [("/a", "un"), ("/a", "deux"), ("/b", "trois")] {
-        comments.post(page, text);
-    }
-    let w = comments.url("");
-    let site_www = dir.path().join("site");
-    std::fs::create_dir_all(&site_www).unwrap();
-    let page = format!(
-        r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Une</title></head><body>
+    let TwoOrigins {
+        comments,
+        site,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Une</title></head><body>
 <ul><li><a href="/a">A</a> <span class="n" data-causerie-count="/a"></span></li>
 <li><a href="/b">B</a> <span class="n" data-causerie-count="/b"></span></li>
 <li><a href="/c">C</a> <span class="n" data-causerie-count="/c"></span></li></ul>
 <p>À la une : <span class="n" data-causerie-count="/a"></span></p>
 <script src="{w}/embed.js" data-counts-only defer></script></body></html>"#
-    );
-    std::fs::write(site_www.join("index.html"), page).unwrap();
-    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+        )
+    });
+    for (page, text) in [("/a", "un"), ("/a", "deux"), ("/b", "trois")] {
+        comments.post(page, text);
+    }
 
     let url = site.url("/");
     let browser = Browser::start();
@@ -950,23 +962,17 @@ async fn acknowledged_comments_survive_kill_9_under_load() {
 #[tokio::test]
 async fn an_arabic_page_gets_a_mirrored_widget() {
     preconditions();
-    let dir = tempfile::tempdir().unwrap();
-    let site_port = free_port();
-    let comments = Server::start_with(
-        free_port(),
-        dir.path().join("comments.db"),
-        root().join("www"),
-        &["--allow-origin", &format!("http://127.0.0.1:{site_port}")],
-    );
-    let site_www = dir.path().join("site");
-    std::fs::create_dir_all(&site_www).unwrap();
-    let page = format!(
-        r#"<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>مقال</title></head>
+    let TwoOrigins {
+        site,
+        comments: _comments,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r#"<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>مقال</title></head>
 <body><h1>مقال</h1><script src="{}/embed.js" defer></script></body></html>"#,
-        comments.url("")
-    );
-    std::fs::write(site_www.join("index.html"), page).unwrap();
-    let site = Server::start_with(site_port, dir.path().join("site.db"), site_www, &[]);
+            w
+        )
+    });
     let url = site.url("/");
     let browser = Browser::start();
     with_session(&browser, "arabic", |c| async move {
