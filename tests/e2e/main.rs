@@ -50,6 +50,12 @@ fn preconditions() {
     }
 }
 
+/// A corpus of `tests/data/`.
+fn corpus(name: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("tests/data").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -634,8 +640,7 @@ async fn counts_on_a_list_page_take_one_request_and_no_widget() {
 async fn xss_payloads_render_as_text_and_never_run() {
     use causerie_protocol::{check_author, check_comment, website};
     preconditions();
-    let path = root().join("tests/data/xss_payloads.json");
-    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let corpus = corpus("xss_payloads.json");
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let mut expected = Vec::new();
@@ -698,8 +703,7 @@ async fn xss_payloads_render_as_text_and_never_run() {
 async fn naughty_strings_stay_inside_the_widget() {
     use causerie_protocol::{check_author, check_comment};
     preconditions();
-    let path = root().join("tests/data/naughty_strings.json");
-    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let corpus = corpus("naughty_strings.json");
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let long_word = "Anticonstitutionnellement".repeat(200);
