@@ -5,7 +5,7 @@
  * Attributes, all optional:
  *   data-backend  the comment server's origin (default: this script's origin)
  *   data-page     the thread id (default: the path of <link rel=canonical>, else location.pathname)
- *   data-lang     the language (default: the page's <html lang>, else English); the
+ *   data-lang     the language (default: the page's <html lang>, else the browser's, else English); the
  *                 widget's messages for it are fetched with the wasm, from pkg/i18n/
  *   data-target   a CSS selector for where to render (default: right after this script)
  *   data-counts-only  present on pages that show counts but no comment form
@@ -35,7 +35,7 @@
   var backend = data.backend || src.origin;
 
   // English is built into the widget; another language's messages come in one small file.
-  var lang = (data.lang || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
+  var lang = (data.lang || document.documentElement.lang || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
   if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
   var files = {};
   function file(tag) {

@@ -243,14 +243,23 @@ struct Browser {
     port: u16,
     _driver: Group,
     profiles: tempfile::TempDir,
+    /// The browser's own language (`navigator.language`).
+    lang: &'static str,
 }
 
 impl Browser {
     fn start() -> Browser {
+        Browser::start_in("en-US")
+    }
+
+    /// A browser whose own language is `lang`.
+    fn start_in(lang: &'static str) -> Browser {
         let port = free_port();
         let driver = Group::spawn(
             Command::new(CHROMEDRIVER)
                 .arg(format!("--port={port}"))
+                // Chromium on Linux takes its own language from the environment.
+                .env("LANGUAGE", lang.replace('-', "_"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
@@ -259,6 +268,7 @@ impl Browser {
             port,
             _driver: driver,
             profiles: tempfile::tempdir().unwrap(),
+            lang,
         }
     }
 
@@ -270,6 +280,8 @@ impl Browser {
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--disable-dev-shm-usage", "--window-size=1024,700",
+                     format!("--lang={}", self.lang),
+                     format!("--accept-lang={}", self.lang),
                      format!("--user-data-dir={}", profile.display())],
         }});
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -988,6 +1000,36 @@ async fn an_arabic_page_gets_a_mirrored_widget() {
             const label = root.querySelector('label[for=causerie-author]').getBoundingClientRect();
             return [getComputedStyle(root.querySelector('form')).direction, Math.abs(box.right - label.right) < 2];").await?;
         assert_eq!(mirrored, json!(["rtl", true]));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// Without `data-lang` or `<html lang>`, the widget speaks the browser's language.
+#[tokio::test]
+async fn without_a_page_language_the_browser_language_is_used() {
+    preconditions();
+    let TwoOrigins {
+        site,
+        comments: _comments,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r#"<!doctype html><html><head><meta charset="utf-8"><title>x</title></head>
+<body><script src="{w}/embed.js" defer></script></body></html>"#
+        )
+    });
+    let url = site.url("/");
+    let browser = Browser::start_in("de-DE");
+    with_session(&browser, "german", |c| async move {
+        c.goto(&url).await?;
+        open_comments(&c).await?;
+        assert_eq!(js(&c, "return navigator.language;").await?, json!("de-DE"));
+        assert_eq!(
+            js(&c, "return root.querySelector('h3').textContent;").await?,
+            json!("Schreibe einen Kommentar")
+        );
         Ok(())
     })
     .await
