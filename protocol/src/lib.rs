@@ -35,6 +35,8 @@ pub const MAX_PAGE_CHARS: usize = 1_024;
 /// The largest request body the reference server accepts, in bytes. A comment of
 /// 10,000 four-byte characters, JSON-escaped, with the other fields, fits.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most comments one page of `GET /api/v1/comments` may ask for.
+pub const MAX_LIST_LIMIT: u32 = 500;
 /// The most pages one `/api/v1/counts` request may ask about.
 pub const MAX_COUNT_PAGES: usize = 200;
 /// The header that makes a POST safe to retry.

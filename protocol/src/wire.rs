@@ -68,6 +68,10 @@ pub struct Comment {
 pub struct CommentList {
     /// The published comments of the page, oldest first.
     pub comments: Vec<Comment>,
+    /// When a `limit` cut the list short: the opaque cursor to pass as `after` for the
+    /// next comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// The body of `POST /api/v1/counts`: the pages whose comments to count.

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use causerie_protocol::{
     CommentList, Counts, CountsQuery, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES,
-    MAX_IDEMPOTENCY_KEY_CHARS, NewComment, Status,
+    MAX_IDEMPOTENCY_KEY_CHARS, MAX_LIST_LIMIT, NewComment, Status,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -78,6 +78,10 @@ pub async fn create_comment(
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     page: Option<String>,
+    /// The cursor of the previous answer's `next`.
+    after: Option<String>,
+    /// How many comments at most, 1 to `MAX_LIST_LIMIT`; all of them without it.
+    limit: Option<u32>,
 }
 
 /// `GET /api/v1/comments?page=…`: the published comments of a page, oldest first.
@@ -90,10 +94,36 @@ pub async fn list_comments(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let page = page_of(query)?;
-    let comments = state.store.published(&page).await?;
+    let query = list_query(query)?;
+    let page = page_of(&query)?;
+    let after = match query.after.as_deref() {
+        None => 0,
+        Some(cursor) => cursor
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id >= 0)
+            .ok_or_else(|| ApiError::BadQuery("invalid cursor".into()))?,
+    };
+    if query.limit.is_some_and(|l| l == 0 || l > MAX_LIST_LIMIT) {
+        return Err(ApiError::BadQuery(format!(
+            "limit is 1 to {MAX_LIST_LIMIT}"
+        )));
+    }
+    // One more than asked says whether there is a next page.
+    let mut comments = state
+        .store
+        .published(&page, after, query.limit.map(|l| l + 1))
+        .await?;
+    let next = match query.limit {
+        Some(limit) if comments.len() > limit as usize => {
+            comments.truncate(limit as usize);
+            comments.last().map(|c| c.id.to_string())
+        }
+        _ => None,
+    };
     let newest = comments.iter().map(|c| c.created).max();
-    let body = serde_json::to_vec(&CommentList { comments }).expect("comments always serialise");
+    let body =
+        serde_json::to_vec(&CommentList { comments, next }).expect("comments always serialise");
     let digest = Sha256::digest(&body);
     let etag = format!("\"{}\"", hex(&digest[..16]));
     let last_modified = newest.map(|ms| {
@@ -146,8 +176,8 @@ pub async fn feed(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let page = page_of(query)?;
-    let comments = state.store.published(&page).await?;
+    let page = page_of(&list_query(query)?)?;
+    let comments = state.store.published(&page, 0, None).await?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -248,11 +278,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The query of a page's thread, or 400 `bad_query`.
+fn list_query(query: Result<Query<ListQuery>, QueryRejection>) -> Result<ListQuery, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::BadQuery(e.body_text()))
+}
+
 /// The valid `page` of a query, or 400 `bad_query`.
-fn page_of(query: Result<Query<ListQuery>, QueryRejection>) -> Result<String, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+fn page_of(query: &ListQuery) -> Result<String, ApiError> {
     query
         .page
+        .clone()
         .filter(|p| causerie_protocol::check_page(p).is_ok())
         .ok_or_else(|| ApiError::BadQuery("page is required".into()))
 }

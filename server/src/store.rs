@@ -147,12 +147,23 @@ impl Store {
     }
 
     /// The published comments of a page, oldest first.
-    pub async fn published(&self, page: &str) -> Result<Vec<Comment>, sqlx::Error> {
+    ///
+    /// Keyset pagination: the comments after the id `after`, at most `limit` of them (all
+    /// of them without a limit). Its cost does not grow with how far the reader has read.
+    pub async fn published(
+        &self,
+        page: &str,
+        after: i64,
+        limit: Option<u32>,
+    ) -> Result<Vec<Comment>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT id, page, author, url, text, created FROM comments
-             WHERE page = ? AND status = 'published' ORDER BY id",
+             WHERE page = ? AND status = 'published' AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(page)
+        .bind(after)
+        // SQLite reads a negative LIMIT as no limit.
+        .bind(limit.map_or(-1, i64::from))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

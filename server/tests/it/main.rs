@@ -683,3 +683,39 @@ async fn overload_is_refused_at_once_with_retry_after() {
     slow.read_to_string(&mut done).await.unwrap();
     assert!(done.starts_with("HTTP/1.1 201"), "{done}");
 }
+
+/// A long thread comes in pages: `limit` cuts it, `next` is the cursor for `after`, and
+/// walking the cursors gives every comment once, in order. Without `limit`, all of them.
+#[tokio::test]
+async fn threads_page_with_a_cursor() {
+    let app = spawn(&[]).await;
+    for i in 0..7 {
+        app.post(comment("/long", &format!("n°{i}")).to_string(), None)
+            .await;
+    }
+    app.post(comment("/other", "ailleurs").to_string(), None)
+        .await;
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/comments?page=/long&limit=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let list = app.get(&uri).await.json();
+        pages += 1;
+        let batch = list["comments"].as_array().unwrap();
+        assert!(batch.len() <= 3);
+        seen.extend(batch.iter().map(|c| c["text"].as_str().unwrap().to_owned()));
+        match list["next"].as_str() {
+            Some(cursor) => uri = format!("/api/v1/comments?page=/long&limit=3&after={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, (0..7).map(|i| format!("n°{i}")).collect::<Vec<_>>());
+    let all = app.get("/api/v1/comments?page=/long").await.json();
+    assert_eq!(all["comments"].as_array().unwrap().len(), 7);
+    assert!(all.get("next").is_none());
+    for bad in ["limit=0", "limit=501", "after=abc", "after=-1"] {
+        let reply = app.get(&format!("/api/v1/comments?page=/long&{bad}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
