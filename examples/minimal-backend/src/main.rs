@@ -28,7 +28,10 @@ struct Page {
 async fn list(State(comments): State<Comments>, Query(q): Query<Page>) -> Json<CommentList> {
     let all = comments.lock().unwrap();
     let comments = all.iter().filter(|c| c.page == q.page).cloned().collect();
-    Json(CommentList { comments, next: None })
+    Json(CommentList {
+        comments,
+        next: None,
+    })
 }
 
 /// `POST /api/v1/comments`: validate with the shared rules, store, answer 201.
