@@ -77,8 +77,7 @@ pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
             None => Posted::Unavailable,
         },
         422 => {
-            let fields = get(&json, "fields");
-            let fields: Vec<_> = js_sys::Array::from(&fields)
+            let fields: Vec<_> = array(get(&json, "fields"))
                 .iter()
                 .filter_map(|f| {
                     let field = Field::from_name(&get(&f, "field").as_string()?)?;
@@ -110,7 +109,7 @@ pub async fn list(backend: &str, page: &str) -> Option<Vec<Comment>> {
     if status != 200 {
         return None;
     }
-    let comments = js_sys::Array::from(&get(&json, "comments"));
+    let comments = array(get(&json, "comments"));
     Some(comments.iter().filter_map(|c| parse_comment(&c)).collect())
 }
 
@@ -132,6 +131,12 @@ async fn fetch(url: &str, init: &RequestInit) -> Option<(u16, JsValue)> {
         Err(_) => JsValue::UNDEFINED,
     };
     Some((response.status(), json))
+}
+
+/// `v` if it is an array, else an empty one. (`Array.from(undefined)` throws, and a
+/// backend's answer may lack the field.)
+fn array(v: JsValue) -> js_sys::Array {
+    v.dyn_into().unwrap_or_else(|_| js_sys::Array::new())
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {

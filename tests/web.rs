@@ -367,6 +367,27 @@ async fn the_button_is_disabled_in_flight_and_a_held_comment_says_so() {
     assert!(root.text_content().unwrap().contains("Awaiting moderation"));
 }
 
+/// Regression: a 422 without `fields` (such as `idempotency_key_reused`) made the widget
+/// call `Array.from(undefined)`, which throws, and the wasm aborted.
+#[wasm_bindgen_test]
+async fn a_422_without_fields_is_a_refusal_not_a_crash() {
+    reset();
+    fake_server("(init, json) => json(422, { error: 'idempotency_key_reused' })");
+    let root = mount("/reused", "en");
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the refusal", || {
+        text(&root, "status") == "The server refused this comment."
+    })
+    .await;
+    // The widget is still alive: the reader can edit and try again.
+    type_into(&root, "comment", "");
+    assert_eq!(
+        error_of(&root, "comment").await,
+        "Please type your comment."
+    );
+}
+
 #[wasm_bindgen_test]
 async fn server_field_errors_show_on_their_fields() {
     reset();
