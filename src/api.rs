@@ -30,8 +30,8 @@ pub enum Posted {
     Stored(Comment),
     /// Refused, with a problem per field.
     Invalid(Vec<(Field, Problem)>),
-    /// Refused for another reason, with the server's code (a 4xx).
-    Refused(String),
+    /// Refused for another reason (another 4xx).
+    Refused,
     /// Not stored, or not known to be: the network failed, or the server did (a 5xx).
     /// The same request may be sent again.
     Unavailable,
@@ -86,12 +86,12 @@ pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
                 })
                 .collect();
             if fields.is_empty() {
-                Posted::Refused(get(&json, "error").as_string().unwrap_or_default())
+                Posted::Refused
             } else {
                 Posted::Invalid(fields)
             }
         }
-        400..=499 => Posted::Refused(get(&json, "error").as_string().unwrap_or_default()),
+        400..=499 => Posted::Refused,
         _ => Posted::Unavailable,
     }
 }

@@ -175,7 +175,7 @@ pub fn CommentForm(
                         None => phase.set(Phase::Refused),
                     }
                 }
-                Posted::Refused(_) => phase.set(Phase::Refused),
+                Posted::Refused => phase.set(Phase::Refused),
                 Posted::Unavailable => phase.set(Phase::Unavailable),
             }
         });

@@ -21,7 +21,6 @@ use leptos::{mount::mount_to, prelude::*, task::spawn_local};
 use wasm_bindgen::{JsCast, prelude::*};
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
 
-pub use api::new_comment_body;
 use i18n::Lang;
 
 /// The widget's stylesheet, themed with `--causerie-*` custom properties.
