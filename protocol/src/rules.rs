@@ -21,6 +21,9 @@ pub struct ValidComment {
     pub email: String,
     /// The website, normalised by the URL parser.
     pub url: Option<String>,
+    /// The comment it replies to, if any. Whether that comment exists is the store's
+    /// question.
+    pub parent: Option<i64>,
 }
 
 impl NewComment {
@@ -49,6 +52,7 @@ impl NewComment {
                 author: self.author.trim().to_owned(),
                 email,
                 url,
+                parent: self.parent,
             }),
             _ => Err(errors),
         }

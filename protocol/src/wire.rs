@@ -21,6 +21,9 @@ pub struct NewComment {
     pub email: String,
     /// The commenter's website, optional; `null`, absent and `""` all mean none.
     pub url: Option<String>,
+    /// The id of the comment this one replies to, on the same page; `null` or absent for
+    /// a comment on the article itself.
+    pub parent: Option<i64>,
 }
 
 /// Whether a stored comment is public yet.
@@ -43,14 +46,18 @@ impl Status {
     }
 }
 
-/// A comment as anyone may see it. It never carries the e-mail address, nor anything
-/// derived from it.
+/// A comment as anyone may see it. It never carries the e-mail address; the only value
+/// derived from it is `avatar`, a keyed hash that nobody without the server's secret can
+/// compute, and so cannot confirm a guessed address with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {
     /// The server's id for the comment.
     pub id: i64,
     /// The thread id.
     pub page: String,
+    /// The id of the comment this one replies to, or `null`.
+    #[serde(default)]
+    pub parent: Option<i64>,
     /// The commenter's name.
     pub author: String,
     /// The commenter's website, normalised.
@@ -61,17 +68,26 @@ pub struct Comment {
     pub created: i64,
     /// Whether it is public yet.
     pub status: Status,
+    /// 16 hex digits that pick the commenter's avatar: the first 64 bits of an
+    /// HMAC-SHA256 of their e-mail address, keyed with a secret only the server holds.
+    /// The same address gives the same avatar on every comment of a site.
+    #[serde(default)]
+    pub avatar: String,
 }
 
 /// The body of `GET /api/v1/comments`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommentList {
-    /// The published comments of the page, oldest first.
+    /// Published comments of the page, oldest first: whole threads, each comment on the
+    /// article followed by all its replies. A reply always comes after its parent.
     pub comments: Vec<Comment>,
     /// When a `limit` cut the list short: the opaque cursor to pass as `after` for the
-    /// next comments.
+    /// next threads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// How many published comments the page has in all, replies included.
+    #[serde(default)]
+    pub total: u64,
 }
 
 /// The body of `POST /api/v1/counts`: the pages whose comments to count.
@@ -112,6 +128,8 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     /// 422: this `Idempotency-Key` was already used with a different body.
     IdempotencyKeyReused,
+    /// 422: `parent` is not a published comment of the same page.
+    InvalidParent,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.

@@ -215,6 +215,7 @@ fn validate_reports_every_field_in_form_order() {
         author: "  Zoé ".into(),
         email: " zoe@example.org ".into(),
         url: Some("example.org".into()),
+        parent: Some(7),
     }
     .validate()
     .unwrap();
@@ -222,6 +223,7 @@ fn validate_reports_every_field_in_form_order() {
     assert_eq!(ok.author, "Zoé");
     assert_eq!(ok.email, "zoe@example.org");
     assert_eq!(ok.url.as_deref(), Some("https://example.org/"));
+    assert_eq!(ok.parent, Some(7));
 }
 
 #[test]
@@ -258,7 +260,7 @@ mod properties {
             email in any::<String>(),
             url in proptest::option::of(any::<String>()),
         ) {
-            let new = NewComment { page, comment, author, email, url };
+            let new = NewComment { page, comment, author, email, url, parent: None };
             if let Ok(valid) = new.validate() {
                 prop_assert!(valid.comment.chars().count() <= causerie_protocol::MAX_COMMENT_CHARS);
                 prop_assert!(email::is_valid(&valid.email));

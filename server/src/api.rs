@@ -71,6 +71,7 @@ pub async fn create_comment(
         }
         Created::Replayed(response) => Ok(stored(response, true)),
         Created::KeyReused => Err(ApiError::IdempotencyKeyReused),
+        Created::InvalidParent => Err(ApiError::InvalidParent),
     }
 }
 
@@ -80,7 +81,7 @@ pub struct ListQuery {
     page: Option<String>,
     /// The cursor of the previous answer's `next`.
     after: Option<String>,
-    /// How many comments at most, 1 to `MAX_LIST_LIMIT`; all of them without it.
+    /// How many threads at most, 1 to `MAX_LIST_LIMIT`; all of them without it.
     limit: Option<u32>,
 }
 
@@ -109,21 +110,20 @@ pub async fn list_comments(
             "limit is 1 to {MAX_LIST_LIMIT}"
         )));
     }
-    // One more than asked says whether there is a next page.
-    let mut comments = state
-        .store
-        .published(&page, after, query.limit.map(|l| l + 1))
-        .await?;
-    let next = match query.limit {
-        Some(limit) if comments.len() > limit as usize => {
-            comments.truncate(limit as usize);
-            comments.last().map(|c| c.id.to_string())
-        }
-        _ => None,
-    };
+    let (comments, more) = state.store.threads(&page, after, query.limit).await?;
+    // The cursor is the last thread's root: the last comment without a parent.
+    let next = more
+        .then(|| comments.iter().rev().find(|c| c.parent.is_none()))
+        .flatten()
+        .map(|c| c.id.to_string());
+    let total = u64::try_from(state.store.total(&page).await?).unwrap_or(0);
     let newest = comments.iter().map(|c| c.created).max();
-    let body =
-        serde_json::to_vec(&CommentList { comments, next }).expect("comments always serialise");
+    let body = serde_json::to_vec(&CommentList {
+        comments,
+        next,
+        total,
+    })
+    .expect("comments always serialise");
     let digest = Sha256::digest(&body);
     let etag = format!("\"{}\"", hex(&digest[..16]));
     let last_modified = newest.map(|ms| {
@@ -177,7 +177,7 @@ pub async fn feed(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let page = page_of(&list_query(query)?)?;
-    let comments = state.store.published(&page, 0, None).await?;
+    let (comments, _) = state.store.threads(&page, 0, None).await?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

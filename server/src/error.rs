@@ -24,6 +24,8 @@ pub enum ApiError {
     InvalidIdempotencyKey,
     #[error("idempotency key reused with another body")]
     IdempotencyKeyReused,
+    #[error("the parent is not a published comment of this page")]
+    InvalidParent,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -49,6 +51,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::IdempotencyKeyReused,
             ),
+            ApiError::InvalidParent => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidParent),
             ApiError::PayloadTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }

@@ -5,7 +5,7 @@
 //! comment survives `kill -9` of the server and a power loss of the machine.
 //! The e-mail column is written here and read by no public query.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use causerie_protocol::{Comment, Status, ValidComment};
 use sqlx::{
@@ -16,9 +16,18 @@ use sqlx::{
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A handle on the database. Cloning it is cheap: it shares one pool.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The key of the avatars' HMAC, shared by every server on this database.
+    secret: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
 }
 
 /// A stored response, replayed for a retried request.
@@ -39,6 +48,8 @@ pub enum Created {
     Replayed(StoredResponse),
     /// The key was seen before with another body.
     KeyReused,
+    /// The parent is not a published comment of the same page. Nothing was stored.
+    InvalidParent,
 }
 
 /// The idempotency key of a request and the fingerprint of its body.
@@ -70,7 +81,26 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        let secret = secret(&pool).await?;
+        let store = Store { pool, secret };
+        store.backfill_avatars().await?;
+        Ok(store)
+    }
+
+    /// Gives an avatar to the comments stored before avatars existed.
+    async fn backfill_avatars(&self) -> Result<(), sqlx::Error> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, email FROM comments WHERE avatar = ''")
+                .fetch_all(&self.pool)
+                .await?;
+        for (id, email) in rows {
+            sqlx::query("UPDATE comments SET avatar = ? WHERE id = ?")
+                .bind(avatar(&self.secret, &email))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Stores a new comment. With a key, the comment and the response are written in one
@@ -106,27 +136,56 @@ impl Store {
                 });
             }
         }
+        // A reply joins its parent's thread; a comment on the article starts its own.
+        let thread: Option<i64> = match comment.parent {
+            None => None,
+            Some(parent) => {
+                let thread = sqlx::query_scalar(
+                    "SELECT thread FROM comments WHERE id = ? AND page = ? AND status = 'published'",
+                )
+                .bind(parent)
+                .bind(&comment.page)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if thread.is_none() {
+                    return Ok(Created::InvalidParent);
+                }
+                thread
+            }
+        };
+        let avatar = avatar(&self.secret, &comment.email);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (page, author, email, url, text, status, created)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&comment.page)
+        .bind(comment.parent)
+        .bind(thread)
         .bind(&comment.author)
         .bind(&comment.email)
         .bind(&comment.url)
         .bind(&comment.comment)
         .bind(status.as_str())
         .bind(now)
+        .bind(&avatar)
         .fetch_one(&mut *tx)
         .await?;
+        if thread.is_none() {
+            sqlx::query("UPDATE comments SET thread = id WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let public = Comment {
             id,
             page: comment.page.clone(),
+            parent: comment.parent,
             author: comment.author.clone(),
             url: comment.url.clone(),
             text: comment.comment.clone(),
             created: now,
             status,
+            avatar,
         };
         let response = respond(&public);
         if let Some(Idempotency { key, fingerprint }) = idempotency {
@@ -146,38 +205,73 @@ impl Store {
         Ok(Created::New(response))
     }
 
-    /// The published comments of a page, oldest first.
+    /// Whole threads of a page, oldest first: the published comments on the article
+    /// with an id above `after`, at most `limit` of them (all without a limit), each
+    /// followed by its published replies. A reply comes after its parent.
     ///
-    /// Keyset pagination: the comments after the id `after`, at most `limit` of them (all
-    /// of them without a limit). Its cost does not grow with how far the reader has read.
-    pub async fn published(
+    /// Keyset pagination over the comments on the article: its cost does not grow with
+    /// how far the reader has read. Also says whether more threads follow.
+    pub async fn threads(
         &self,
         page: &str,
         after: i64,
         limit: Option<u32>,
-    ) -> Result<Vec<Comment>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, page, author, url, text, created FROM comments
-             WHERE page = ? AND status = 'published' AND id > ? ORDER BY id LIMIT ?",
+    ) -> Result<(Vec<Comment>, bool), sqlx::Error> {
+        // One more than asked says whether there is a next page.
+        let mut roots: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM comments
+             WHERE page = ? AND status = 'published' AND parent IS NULL AND id > ?
+             ORDER BY id LIMIT ?",
         )
         .bind(page)
         .bind(after)
         // SQLite reads a negative LIMIT as no limit.
-        .bind(limit.map_or(-1, i64::from))
+        .bind(limit.map_or(-1, |l| i64::from(l) + 1))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
+        let more = limit.is_some_and(|l| roots.len() > l as usize);
+        roots.truncate(limit.map_or(usize::MAX, |l| l as usize));
+        let (Some(first), Some(last)) = (roots.first(), roots.last()) else {
+            return Ok((Vec::new(), more));
+        };
+        // The threads of these roots are exactly those in [first, last]: a root between
+        // them that is not published has no published replies, since a reply needs a
+        // published parent.
+        let rows = sqlx::query(
+            "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.avatar
+             FROM comments c
+             WHERE c.page = ? AND c.status = 'published' AND c.thread BETWEEN ? AND ?
+               AND EXISTS (SELECT 1 FROM comments r WHERE r.id = c.thread AND r.status = 'published')
+             ORDER BY c.id",
+        )
+        .bind(page)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let comments = rows
             .into_iter()
             .map(|row| Comment {
                 id: row.get("id"),
                 page: row.get("page"),
+                parent: row.get("parent"),
                 author: row.get("author"),
                 url: row.get("url"),
                 text: row.get("text"),
                 created: row.get("created"),
                 status: Status::Published,
+                avatar: row.get("avatar"),
             })
-            .collect())
+            .collect();
+        Ok((comments, more))
+    }
+
+    /// How many published comments `page` has, replies included.
+    pub async fn total(&self, page: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE page = ? AND status = 'published'")
+            .bind(page)
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// The number of published comments of each of `pages` that has any.
@@ -216,4 +310,31 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The avatars' key: made at random by the first server to start on this database, and
+/// then read by every server. `INSERT OR IGNORE` lets two servers race safely.
+async fn secret(pool: &SqlitePool) -> Result<Arc<[u8]>, sqlx::Error> {
+    let mut fresh = [0u8; 32];
+    getrandom::fill(&mut fresh).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query("INSERT OR IGNORE INTO settings (name, value) VALUES ('secret', ?)")
+        .bind(&fresh[..])
+        .execute(pool)
+        .await?;
+    let secret: Vec<u8> = sqlx::query_scalar("SELECT value FROM settings WHERE name = 'secret'")
+        .fetch_one(pool)
+        .await?;
+    Ok(secret.into())
+}
+
+/// The avatar of an e-mail address: the first 64 bits, in hex, of HMAC-SHA256 keyed with
+/// the server's secret over the lowercased address. Without the secret, nobody can tell
+/// which address an avatar belongs to, not even by guessing addresses and hashing them.
+pub fn avatar(secret: &[u8], email: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(email.to_lowercase().as_bytes());
+    let tag = mac.finalize().into_bytes();
+    tag[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

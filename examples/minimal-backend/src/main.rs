@@ -27,8 +27,9 @@ struct Page {
 /// `GET /api/v1/comments?page=…`: the page's comments, oldest first.
 async fn list(State(comments): State<Comments>, Query(q): Query<Page>) -> Json<CommentList> {
     let all = comments.lock().unwrap();
-    let comments = all.iter().filter(|c| c.page == q.page).cloned().collect();
+    let comments: Vec<Comment> = all.iter().filter(|c| c.page == q.page).cloned().collect();
     Json(CommentList {
+        total: comments.len() as u64,
         comments,
         next: None,
     })
@@ -47,8 +48,19 @@ async fn create(
         (StatusCode::UNPROCESSABLE_ENTITY, Json(body))
     })?;
     let mut all = comments.lock().unwrap();
+    // A reply must answer a comment of the same page.
+    if let Some(parent) = valid.parent
+        && !all.iter().any(|c| c.id == parent && c.page == valid.page)
+    {
+        let body = ErrorBody {
+            error: ErrorCode::InvalidParent,
+            fields: Vec::new(),
+        };
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(body)));
+    }
     let comment = Comment {
         id: all.len() as i64 + 1,
+        parent: valid.parent,
         page: valid.page,
         author: valid.author,
         url: valid.url,
@@ -57,6 +69,9 @@ async fn create(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),
         status: Status::Published,
+        // No avatar: the widget shows a neutral one. The reference server derives it from
+        // the e-mail with a keyed hash; never send a plain hash of an e-mail.
+        avatar: String::new(),
     };
     // The e-mail (`valid.email`) would be kept for the site owner; it is never sent back.
     all.push(comment.clone());

@@ -9,6 +9,7 @@ use causerie_server::{AppState, Config, Moderation, Store, app};
 use clap::{CommandFactory, Parser};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 /// A server over a fresh database in a temporary folder, with a small `www`.
@@ -718,4 +719,157 @@ async fn threads_page_with_a_cursor() {
         let reply = app.get(&format!("/api/v1/comments?page=/long&{bad}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+fn reply_to(page: &str, text: &str, parent: &Value) -> Value {
+    let mut body = comment(page, text);
+    body["parent"] = parent.clone();
+    body
+}
+
+/// Replies carry their parent's id, and come in whole threads: `limit` counts the
+/// comments on the article, and each comes with all its replies, after its parent.
+#[tokio::test]
+async fn replies_come_with_their_thread() {
+    let app = spawn(&[]).await;
+    let post = |body: Value| {
+        let app = &app;
+        async move {
+            let reply = app.post(body.to_string(), None).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+            reply.json()["id"].clone()
+        }
+    };
+    let a = post(comment("/t", "A")).await;
+    let b = post(comment("/t", "B")).await;
+    let a1 = post(reply_to("/t", "A1", &a)).await;
+    let a11 = post(reply_to("/t", "A11", &a1)).await;
+    let b1 = post(reply_to("/t", "B1", &b)).await;
+    let c = post(comment("/t", "C")).await;
+    let a2 = post(reply_to("/t", "A2", &a)).await;
+
+    let first = app.get("/api/v1/comments?page=/t&limit=1").await.json();
+    let texts = |list: &Value| -> Vec<String> {
+        list["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(texts(&first), ["A", "A1", "A11", "A2"]);
+    assert_eq!(first["total"], 7);
+    assert_eq!(first["next"], a.to_string());
+    let parents: Vec<&Value> = first["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["parent"])
+        .collect();
+    assert_eq!(parents, [&Value::Null, &a, &a1, &a]);
+
+    let uri = format!("/api/v1/comments?page=/t&limit=2&after={a}");
+    let second = app.get(&uri).await.json();
+    assert_eq!(texts(&second), ["B", "B1", "C"]);
+    assert!(second.get("next").is_none());
+    assert_eq!(second["comments"][1]["parent"], b);
+    assert_eq!(second["comments"][2]["id"], c);
+
+    let all = app.get("/api/v1/comments?page=/t").await.json();
+    assert_eq!(texts(&all), ["A", "B", "A1", "A11", "B1", "C", "A2"]);
+    let ids: Vec<&Value> = all["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(ids, [&a, &b, &a1, &a11, &b1, &c, &a2]);
+}
+
+/// A reply must answer a published comment of the same page: anything else is a 422
+/// `invalid_parent`, and nothing is stored.
+#[tokio::test]
+async fn a_reply_needs_a_published_parent_on_the_same_page() {
+    let app = spawn(&[]).await;
+    let here = app
+        .post(comment("/here", "ici").to_string(), None)
+        .await
+        .json();
+    let held = spawn(&["--moderation", "hold"]).await;
+    let pending = held
+        .post(comment("/here", "en attente").to_string(), None)
+        .await
+        .json();
+    let before = app.count().await;
+    let missing = json!(here["id"].as_i64().unwrap() + 100);
+    let reply = app
+        .post(reply_to("/here", "r", &missing).to_string(), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.json()["error"], "invalid_parent");
+    let elsewhere = app
+        .post(reply_to("/elsewhere", "r", &here["id"]).to_string(), None)
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(elsewhere.json()["error"], "invalid_parent");
+    assert_eq!(app.count().await, before);
+
+    let before = held.count().await;
+    let to_pending = held
+        .post(reply_to("/here", "r", &pending["id"]).to_string(), None)
+        .await;
+    assert_eq!(to_pending.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(to_pending.json()["error"], "invalid_parent");
+    assert_eq!(held.count().await, before);
+
+    let bad_type = app
+        .post(reply_to("/here", "r", &json!("12")).to_string(), None)
+        .await;
+    assert_eq!(bad_type.status, StatusCode::BAD_REQUEST);
+}
+
+/// The avatar is a keyed hash: the same address (in any case) gives the same avatar,
+/// another address another one, and it is none of the unkeyed hashes a guesser could
+/// compute (SHA-256 or MD5 of the address, as Gravatar uses).
+#[tokio::test]
+async fn avatars_reveal_nothing_about_the_email() {
+    let app = spawn(&[]).await;
+    let with = |email: &str| {
+        let mut body = comment("/av", "texte");
+        body["email"] = json!(email);
+        body
+    };
+    let one = app
+        .post(with("zoe@example.org").to_string(), None)
+        .await
+        .json();
+    let same = app
+        .post(with("Zoe@Example.org").to_string(), None)
+        .await
+        .json();
+    let other = app
+        .post(with("max@example.org").to_string(), None)
+        .await
+        .json();
+    let avatar = one["avatar"].as_str().unwrap();
+    assert_eq!(avatar.len(), 16);
+    assert!(avatar.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(same["avatar"], avatar);
+    assert_ne!(other["avatar"], avatar);
+    let sha = hex(&Sha256::digest(b"zoe@example.org"));
+    assert!(!sha.contains(avatar));
+    let listed = app.get("/api/v1/comments?page=/av").await.json();
+    assert_eq!(listed["comments"][0]["avatar"], avatar);
+
+    // Another site, with another secret, gives the same address another avatar.
+    let elsewhere = spawn(&[]).await;
+    let there = elsewhere
+        .post(with("zoe@example.org").to_string(), None)
+        .await
+        .json();
+    assert_ne!(there["avatar"], avatar);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
