@@ -15,19 +15,30 @@ const TIMEOUT_MS: u32 = 20_000;
 /// A comment as the server returned it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comment {
-    pub id: f64,
+    pub id: i64,
+    pub parent: Option<i64>,
     pub author: String,
     pub url: Option<String>,
     pub text: String,
     pub created: f64,
     pub status: Status,
+    pub avatar: String,
+}
+
+/// A page of threads: comments in the order the server sent them (a reply after its
+/// parent), the cursor of the next page, and the page's number of published comments.
+pub struct Threads {
+    pub comments: Vec<(JsValue, Comment)>,
+    pub next: Option<String>,
+    pub total: f64,
 }
 
 /// What became of a new comment.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Posted {
-    /// Stored: published or held for moderation.
-    Stored(Comment),
+    /// Stored: published or held for moderation; with the server's JSON, which the
+    /// widget keeps for a held comment so that its author still sees it after a reload.
+    Stored(Comment, JsValue),
     /// Refused, with a problem per field.
     Invalid(Vec<(Field, Problem)>),
     /// Refused for another reason (another 4xx).
@@ -37,8 +48,15 @@ pub enum Posted {
     Unavailable,
 }
 
-/// The JSON body of a new comment.
-pub fn new_comment_body(page: &str, comment: &str, author: &str, email: &str, url: &str) -> String {
+/// The JSON body of a new comment; `parent` is the id of the comment it answers.
+pub fn new_comment_body(
+    page: &str,
+    comment: &str,
+    author: &str,
+    email: &str,
+    url: &str,
+    parent: Option<i64>,
+) -> String {
     let body = object(&[
         ("page", page),
         ("comment", comment),
@@ -46,11 +64,16 @@ pub fn new_comment_body(page: &str, comment: &str, author: &str, email: &str, ur
         ("email", email),
         ("url", url),
     ]);
+    let _ = Reflect::set(
+        &body,
+        &"parent".into(),
+        &parent.map_or(JsValue::NULL, |p| JsValue::from(p as f64)),
+    );
     JSON::stringify(&body).map(String::from).unwrap_or_default()
 }
 
 /// A JS object with these string properties.
-fn object(entries: &[(&str, &str)]) -> Object {
+pub fn object(entries: &[(&str, &str)]) -> Object {
     let obj = Object::new();
     for (k, v) in entries {
         let _ = Reflect::set(&obj, &(*k).into(), &(*v).into());
@@ -73,7 +96,7 @@ pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
     };
     match status {
         200..=299 => match parse_comment(&json) {
-            Some(c) => Posted::Stored(c),
+            Some(c) => Posted::Stored(c, json),
             None => Posted::Unavailable,
         },
         422 => {
@@ -96,21 +119,49 @@ pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
     }
 }
 
-/// `GET /api/v1/comments?page=…`: the published comments, oldest first.
-pub async fn list(backend: &str, page: &str) -> Option<Vec<Comment>> {
-    let url = [
+/// How many threads (comments on the article, with their replies) a page of the list has.
+const THREADS_PER_PAGE: &str = "50";
+
+/// `GET /api/v1/comments?page=…`: a page of threads, oldest first, after the cursor
+/// `after` of the previous page.
+pub async fn list(backend: &str, page: &str, after: Option<&str>) -> Option<Threads> {
+    let mut url = [
         &comments_url(backend),
-        "?page=",
+        "?limit=",
+        THREADS_PER_PAGE,
+        "&page=",
         &String::from(js_sys::encode_uri_component(page)),
     ]
     .concat();
+    if let Some(after) = after {
+        url = [
+            &url,
+            "&after=",
+            &String::from(js_sys::encode_uri_component(after)),
+        ]
+        .concat();
+    }
     let init = RequestInit::new();
     let (status, json) = fetch(&url, &init).await?;
     if status != 200 {
         return None;
     }
-    let comments = array(get(&json, "comments"));
-    Some(comments.iter().filter_map(|c| parse_comment(&c)).collect())
+    Some(Threads {
+        comments: parse_comments(&get(&json, "comments")),
+        next: get(&json, "next").as_string(),
+        total: get(&json, "total").as_f64().unwrap_or(0.0),
+    })
+}
+
+/// The comments of a JSON array, each with its JSON; anything else is none.
+pub fn parse_comments(json: &JsValue) -> Vec<(JsValue, Comment)> {
+    let mut comments = Vec::new();
+    for raw in array(json.clone()) {
+        if let Some(comment) = parse_comment(&raw) {
+            comments.push((raw, comment));
+        }
+    }
+    comments
 }
 
 fn comments_url(backend: &str) -> String {
@@ -139,13 +190,14 @@ fn array(v: JsValue) -> js_sys::Array {
     v.dyn_into().unwrap_or_else(|_| js_sys::Array::new())
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn parse_comment(obj: &JsValue) -> Option<Comment> {
     Some(Comment {
-        id: get(obj, "id").as_f64()?,
+        id: get(obj, "id").as_f64()? as i64,
+        parent: get(obj, "parent").as_f64().map(|p| p as i64),
         author: get(obj, "author").as_string()?,
         url: get(obj, "url").as_string(),
         text: get(obj, "text").as_string()?,
@@ -154,5 +206,6 @@ fn parse_comment(obj: &JsValue) -> Option<Comment> {
             "pending" => Status::Pending,
             _ => Status::Published,
         },
+        avatar: get(obj, "avatar").as_string().unwrap_or_default(),
     })
 }

@@ -137,6 +137,7 @@ pub fn CommentForm(
             &value(author),
             &value(email),
             &value(url),
+            form.as_ref().and_then(list::answered),
         );
         let pending_key = storage::pending_key(config.page);
         let key = idempotency_key(&pending_key, &body);
@@ -148,18 +149,33 @@ pub fn CommentForm(
                 storage::set(&pending_key, "");
             }
             match posted {
-                Posted::Stored(c) => {
+                Posted::Stored(c, raw) => {
                     phase.set(match c.status {
                         Status::Published => Phase::Published,
                         Status::Pending => Phase::Pending,
                     });
-                    // The reader's comment shows at once, at the end of the thread.
-                    if let Some(list) = form.as_ref().and_then(list::of) {
-                        list::append(&list, c, lang);
-                    }
                     comment.value.set(String::new());
                     comment.touched.set(false);
                     save();
+                    let Some(form) = form else { return };
+                    let Some(list) = list::part(&form, "comments") else {
+                        return;
+                    };
+                    // The reader's comment shows at once, in its place; a held one also
+                    // after a reload, to its author only.
+                    if c.status == Status::Pending {
+                        list::remember_held(config.page, &raw);
+                    } else {
+                        list::count_one_more(&list, lang);
+                    }
+                    let answering = list::answered(&form).is_some();
+                    let shown = list::add(&list, &c, config);
+                    if answering {
+                        list::close_reply(&form, lang);
+                        if let Some(article) = shown {
+                            let _ = article.unchecked_into::<web_sys::HtmlElement>().focus();
+                        }
+                    }
                 }
                 Posted::Invalid(problems) => {
                     for (field, code) in &problems {
@@ -212,7 +228,8 @@ pub fn CommentForm(
             aria-labelledby="causerie-reply-title"
             data-testid="form"
         >
-            <h3 id="causerie-reply-title" class="title">{t(Msg::Heading)}</h3>
+            // The thread puts "Reply to <name>" here while the form answers a comment.
+            <h3 id="causerie-reply-title" class="title heading">{t(Msg::Heading)}</h3>
             <p class="notes">
                 <span id="causerie-email-note">{t(Msg::EmailNote)}</span>
                 " "
@@ -235,6 +252,10 @@ pub fn CommentForm(
             // While a post is in flight the button is disabled, and the status below says so.
             <button type="submit" class="submit" part="button" disabled=sending data-testid="submit">
                 {t(Msg::Submit)}
+            </button>
+            // Shown, and handled, by the thread while the form answers a comment.
+            <button type="button" class="cancel" hidden data-testid="cancel">
+                {t(Msg::CancelReply)}
             </button>
             <p class="status" role="status" aria-live="polite" data-testid="status">
                 {status}

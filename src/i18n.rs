@@ -1,18 +1,24 @@
 //! The reader's language: English built in, any other language's table handed over by
 //! the loader (`www/pkg/i18n/<lang>.json`, written by `cargo xtask build` from
-//! `causerie-i18n`). Dates go through the browser's `Intl`, so the wasm carries no
-//! locale data.
+//! `causerie-i18n`). Plurals, numbers and dates go through the browser's `Intl`, so the
+//! wasm carries no locale data.
 
-use causerie_i18n::{EN, Msg};
+use causerie_i18n::{EN, EN_COUNTS, Msg};
 use causerie_protocol::{Field, Problem};
+use wasm_bindgen::prelude::*;
 
-/// The reader's language: its tag and, unless it is English, its table.
+use crate::api::get;
+
+/// The reader's language: its tag, its messages and its count forms.
 ///
-/// It is `Copy`: the table is leaked once per mounted widget, for the page's lifetime.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// It is `Copy`: a table is leaked once per mounted widget, for the page's lifetime.
+#[derive(Clone, Copy, Debug)]
 pub struct Lang {
     tag: &'static str,
     table: Option<&'static [String]>,
+    /// The count forms as the loader handed them over (`{"none": …, "one": …}`); English
+    /// has `None`, and uses `EN_COUNTS`.
+    counts: Option<&'static JsValue>,
 }
 
 impl Lang {
@@ -20,23 +26,41 @@ impl Lang {
     pub const EN: Lang = Lang {
         tag: "en",
         table: None,
+        counts: None,
     };
 
-    /// The language `tag` with its `table` of messages in `Msg` order. Without a table,
-    /// or with one of the wrong length, the widget speaks English.
-    pub fn new(tag: &str, table: Vec<String>) -> Lang {
-        if table.len() != causerie_i18n::COUNT {
+    /// The language `tag` with its `table` of messages in `Msg` order and its `counts`
+    /// (`{"none": …, "one": …, "other": …}`). With a table of the wrong length, or counts
+    /// without `none` and `other` forms, the widget speaks English.
+    pub fn new(tag: &str, table: Vec<String>, counts: JsValue) -> Lang {
+        let complete = ["none", "other"]
+            .iter()
+            .all(|f| get(&counts, f).is_string());
+        if table.len() != causerie_i18n::COUNT || !complete {
             return Lang::EN;
         }
         Lang {
             tag: Box::leak(tag.into()),
             table: Some(Box::leak(table.into_boxed_slice())),
+            counts: Some(Box::leak(Box::new(counts))),
         }
     }
 
     /// The BCP 47 tag, for `lang` attributes and `Intl`.
     pub fn tag(self) -> &'static str {
         self.tag
+    }
+
+    /// The count form for the plural category `form` (or `none`), if the language has it.
+    fn count_form(self, form: &str) -> Option<String> {
+        match self.counts {
+            Some(counts) => get(counts, form).as_string(),
+            None => match form {
+                "none" => Some(EN_COUNTS.none),
+                _ => EN_COUNTS.forms.iter().find(|f| f.0 == form).map(|f| f.1),
+            }
+            .map(str::to_owned),
+        }
     }
 }
 
@@ -46,6 +70,74 @@ pub fn text(lang: Lang, msg: Msg) -> &'static str {
         Some(table) => &table[msg as usize],
         None => EN[msg as usize],
     }
+}
+
+/// The text of `msg`, whose `#` stands for `name`.
+pub fn with_name(lang: Lang, msg: Msg, name: &str) -> String {
+    fill(text(lang, msg), name)
+}
+
+/// `template` with its first `#` replaced by `value`.
+fn fill(template: &str, value: &str) -> String {
+    match template.split_once('#') {
+        Some((before, after)) => [before, value, after].concat(),
+        None => template.to_owned(),
+    }
+}
+
+/// "No comments yet", "1 comment", "3 commentaires": `n` with the plural form that the
+/// browser's `Intl.PluralRules` picks for the language, and its digits.
+pub fn count(lang: Lang, n: f64) -> String {
+    let form = if n == 0.0 {
+        "none".to_owned()
+    } else {
+        PluralRules::new(lang.tag).select(n)
+    };
+    let number = String::from(js_sys::Number::from(n).to_locale_string(lang.tag));
+    let template = lang
+        .count_form(&form)
+        .or_else(|| lang.count_form("other"))
+        .unwrap_or_default();
+    fill(&template, &number)
+}
+
+/// "3 minutes ago", "il y a 2 jours", "hier": how long ago `then` (Unix milliseconds)
+/// was, in the browser's words for the language.
+pub fn ago(lang: Lang, then: f64) -> String {
+    let seconds = (then - js_sys::Date::now()) / 1000.0;
+    let (value, unit) = [
+        (60.0, 1.0, "second"),
+        (3600.0, 60.0, "minute"),
+        (86400.0, 3600.0, "hour"),
+        (86400.0 * 30.0, 86400.0, "day"),
+        (86400.0 * 365.0, 86400.0 * 30.0, "month"),
+    ]
+    .iter()
+    .find(|(below, ..)| seconds.abs() < *below)
+    .map_or((seconds / (86400.0 * 365.0), "year"), |(_, per, unit)| {
+        (seconds / per, unit)
+    });
+    let options = crate::api::object(&[("numeric", "auto")]);
+    RelativeTimeFormat::new(lang.tag, &options).format(value.round(), unit)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Intl.PluralRules`, with only what the widget calls.
+    #[wasm_bindgen(js_namespace = Intl)]
+    type PluralRules;
+    #[wasm_bindgen(constructor, js_namespace = Intl)]
+    fn new(locale: &str) -> PluralRules;
+    #[wasm_bindgen(method)]
+    fn select(this: &PluralRules, n: f64) -> String;
+
+    /// `Intl.RelativeTimeFormat`, with only what the widget calls.
+    #[wasm_bindgen(js_namespace = Intl)]
+    type RelativeTimeFormat;
+    #[wasm_bindgen(constructor, js_namespace = Intl)]
+    fn new(locale: &str, options: &JsValue) -> RelativeTimeFormat;
+    #[wasm_bindgen(method)]
+    fn format(this: &RelativeTimeFormat, value: f64, unit: &str) -> String;
 }
 
 /// The message for a problem with a field.

@@ -24,10 +24,10 @@ use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
 use i18n::Lang;
 
 /// The widget's stylesheet, themed with `--causerie-*` custom properties.
-const STYLE: &str = include_str!("style.css");
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.css"));
 
-/// Where the widget posts, for which page, in which language. It is `Copy`: its strings
-/// are leaked once per mounted widget, for the page's lifetime.
+/// Where the widget posts, for which page, in which language, and how it draws replies.
+/// It is `Copy`: its strings are leaked once per mounted widget, for the page's lifetime.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
     /// The backend's origin, such as `https://comments.example.com`.
@@ -36,12 +36,26 @@ pub struct Config {
     pub page: &'static str,
     /// The reader's language.
     pub lang: Lang,
+    /// How deep replies nest: 1 is no nesting. Deeper replies join the deepest level.
+    pub depth: u32,
+}
+
+/// How deep replies nest unless the host element says otherwise (`data-depth`).
+const DEPTH: u32 = 3;
+
+/// The integer at the start of `text`, or 0. JS parses it: the wasm then carries no
+/// integer parser.
+pub fn number(text: &str) -> f64 {
+    let n = js_sys::Number::parse_int(text, 10);
+    if n.is_nan() { 0.0 } else { n }
 }
 
 /// Renders the widget in a new open shadow root of `host`.
 ///
-/// `lang` is the language the loader chose, and `strings` its table of messages (a JSON
-/// array in `causerie_i18n::Msg` order), or `undefined` for English, the built-in language.
+/// `lang` is the language the loader chose, `strings` its table of messages (a JSON
+/// array in `causerie_i18n::Msg` order) and `counts` its count forms (`{"none": …,
+/// "one": …, "other": …}`), both `undefined` for English, the built-in language.
+/// `host` may carry `data-depth`, how deep replies nest (default 3).
 #[wasm_bindgen]
 pub fn mount(
     host: HtmlElement,
@@ -49,6 +63,7 @@ pub fn mount(
     page: String,
     lang: String,
     strings: JsValue,
+    counts: JsValue,
 ) -> Result<(), JsValue> {
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let sheet = CssStyleSheet::new()?;
@@ -58,32 +73,38 @@ pub fn mount(
         Ok(array) => array.iter().filter_map(|s| s.as_string()).collect(),
         Err(_) => Vec::new(),
     };
-    let lang = Lang::new(&lang, table);
+    let lang = Lang::new(&lang, table, counts);
     let root: HtmlElement = document().create_element("div")?.unchecked_into();
     root.set_class_name("causerie");
     root.set_attribute("lang", lang.tag())?;
     shadow.append_child(&root)?;
+    let depth = host
+        .get_attribute("data-depth")
+        .map_or(DEPTH, |d| number(&d) as u32)
+        .max(1);
     let config = Config {
         backend: Box::leak(backend.into_boxed_str()),
         page: Box::leak(page.into_boxed_str()),
         lang,
+        depth,
     };
     mount_to(root.clone(), move || view! { <Widget config /> }).forget();
-    if let Some(list) = list::of(&root) {
-        spawn_local(list::load(list, config));
-    }
+    spawn_local(list::load(root.into(), config, None));
     Ok(())
 }
 
-/// The whole widget: the form, then the thread.
+/// The whole widget: the form in its slot (which the stylesheet puts above or below the
+/// thread), then the thread. While the form answers a comment, it is under that comment:
+/// where the form is in the DOM is the one record of which comment it answers.
 #[component]
 pub fn Widget(
     /// Where to post, for which page, in which language.
     config: Config,
 ) -> impl IntoView {
-    let lang = config.lang;
     view! {
-        <form::CommentForm config />
-        <list::Thread lang />
+        <div class="slot">
+            <form::CommentForm config />
+        </div>
+        <list::Thread config />
     }
 }

@@ -1,107 +1,378 @@
-//! The thread: the published comments of the page, under the form.
+//! The thread: the published comments of the page, with their replies, beside the form.
 //!
-//! Comments are added, never diffed: each one is a small Leptos view mounted at the end
-//! of the thread's list as it arrives (the page's comments once loaded, then the
-//! reader's own). A thread of thousands of comments costs no list reconciliation.
+//! Comments are added, never diffed: each one is built as plain DOM nodes and put in its
+//! place as it arrives (a page of threads, then the next, then the reader's own), so a
+//! thread of thousands of comments costs no reconciliation and no reactive state.
+//! Replies nest in the `<ol class="replies">` of their parent, down to the configured
+//! depth; deeper ones join the deepest list and say whom they answer.
 //!
-//! Every piece of a comment is put in the DOM as text or as an attribute value; nothing a
-//! commenter wrote is ever parsed as HTML. A website becomes a link only if it passes the
-//! protocol's website rule again here, so a misbehaving backend cannot inject a
-//! `javascript:` link.
+//! Every piece of a comment goes in the DOM as text or as an attribute value; nothing a
+//! commenter wrote is ever parsed as HTML. A website or a URL in the text becomes a link
+//! only if it passes the protocol's website rule here (http or https), so neither a
+//! commenter nor a misbehaving backend can inject a `javascript:` link.
 
 use causerie_i18n::Msg;
 use causerie_protocol::{Status, website};
-use leptos::{mount::mount_to, prelude::*};
-use wasm_bindgen::JsCast;
+use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::{JsCast, UnwrapThrowExt};
 use web_sys::{Element, HtmlElement};
 
 use crate::{
     Config,
     api::{self, Comment},
-    i18n::{Lang, text},
+    i18n::{Lang, ago, count, text, with_name},
+    storage,
 };
 
-/// The thread's heading and its (initially empty) list.
+/// How long a held comment is shown to its author while it waits: after that, the
+/// widget forgets it (the site owner has probably decided).
+const HELD_FOR_MS: f64 = 30.0 * 86_400_000.0;
+
+/// The thread's heading (the count), its list, and the button that loads more.
 #[component]
 pub fn Thread(
-    /// The reader's language.
-    lang: Lang,
+    /// Where the comments come from, and the reply form's state.
+    config: Config,
 ) -> impl IntoView {
+    let lang = config.lang;
+    // One listener for every button of the thread: they are plain DOM, made later.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(button) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|t| t.closest("button").ok().flatten())
+        else {
+            return;
+        };
+        match button.get_attribute("class").unwrap_or_default().as_str() {
+            "more" => {
+                attr(&button, "hidden", "");
+                let after = button.get_attribute("data-after");
+                spawn_local(load(button, config, after));
+            }
+            "reply" => {
+                if let Some(item) = button.closest("li").ok().flatten() {
+                    reply_to(&item, lang);
+                }
+            }
+            "cancel" => close_reply(&button, lang),
+            _ => {}
+        }
+    };
     view! {
-        <section class="thread" aria-labelledby="causerie-comments-title">
-            <h3 id="causerie-comments-title" class="title">{text(lang, Msg::Comments)}</h3>
-            // Shown by the stylesheet while the list after it is empty.
-            <p class="empty">{text(lang, Msg::NoComments)}</p>
+        <section class="thread" aria-labelledby="causerie-comments-title" on:click=on_click>
+            <h3 id="causerie-comments-title" class="title count" data-testid="count"></h3>
             <ol class="comments" data-testid="comments"></ol>
+            <button type="button" class="more" hidden data-testid="more">{text(lang, Msg::ShowMore)}</button>
         </section>
     }
 }
 
-/// The thread's list in the widget that contains `inside`.
-pub fn of(inside: &Element) -> Option<HtmlElement> {
+/// The widget's element of class `class`, from any element inside it.
+pub fn part(inside: &Element, class: &str) -> Option<HtmlElement> {
     let root = inside.closest(".causerie").ok().flatten()?;
     Some(
-        root.query_selector("ol.comments")
+        root.query_selector(&[".", class].concat())
             .ok()
             .flatten()?
             .unchecked_into(),
     )
 }
 
-/// Loads the page's published comments into `list`.
-pub async fn load(list: HtmlElement, config: Config) {
-    let Some(comments) = api::list(config.backend, config.page).await else {
+/// Loads a page of threads (the first one without `after`), then shows them; after the
+/// first page, also the reader's own held comments. `inside` is any element of the widget.
+pub async fn load(inside: Element, config: Config, after: Option<String>) {
+    let first = after.is_none();
+    let threads = api::list(config.backend, config.page, after.as_deref()).await;
+    let (Some(list), Some(more)) = (part(&inside, "comments"), part(&inside, "more")) else {
         return;
     };
-    for comment in comments {
-        // The reader may have posted while the thread was loading: it is there already.
-        let selector = ["[data-id='", &(comment.id as i64).to_string(), "']"].concat();
-        if list.query_selector(&selector).ok().flatten().is_none() {
-            append(&list, comment, config.lang);
+    let Some(threads) = threads else {
+        // Let the reader try again.
+        if !first {
+            let _ = more.remove_attribute("hidden");
+        }
+        return;
+    };
+    set_count(&list, config.lang, threads.total);
+    for (_, comment) in threads.comments {
+        add(&list, &comment, config);
+    }
+    match threads.next {
+        Some(next) => {
+            attr(&more, "data-after", &next);
+            let _ = more.remove_attribute("hidden");
+        }
+        None => {
+            attr(&more, "hidden", "");
+        }
+    }
+    if first {
+        show_held(&list, config);
+    }
+}
+
+/// Puts the heading's count: "3 comments".
+fn set_count(list: &Element, lang: Lang, total: f64) {
+    if let Some(title) = part(list, "count") {
+        attr(&title, "data-total", &(total as u64).to_string());
+        title.set_text_content(Some(&count(lang, total)));
+    }
+}
+
+/// Counts one more comment in the heading.
+pub fn count_one_more(list: &Element, lang: Lang) {
+    let total = part(list, "count")
+        .and_then(|t| t.get_attribute("data-total"))
+        .map_or(0.0, |t| crate::number(&t));
+    set_count(list, lang, total + 1.0);
+}
+
+/// Shows the reader's own held comments, which only they can see, and forgets those
+/// that were published since (they are in the thread now) or are too old.
+fn show_held(list: &Element, config: Config) {
+    let key = storage::held_key(config.page);
+    let stored = js_sys::JSON::parse(&storage::get(&key)).unwrap_or_default();
+    storage::set(&key, "");
+    for (raw, comment) in api::parse_comments(&stored) {
+        let published = find(list, comment.id).is_some();
+        if !published && comment.created > js_sys::Date::now() - HELD_FOR_MS {
+            remember_held(config.page, &raw);
+            add(list, &comment, config);
         }
     }
 }
 
-/// Adds `comment` at the end of `list`.
-pub fn append(list: &HtmlElement, comment: Comment, lang: Lang) {
-    mount_to(list.clone(), move || view! { <Entry comment lang /> }).forget();
+/// Remembers a held comment of the reader's, so that they still see it after a reload:
+/// the stored JSON array, with one more comment at its end.
+pub fn remember_held(page: &str, raw: &wasm_bindgen::JsValue) {
+    let key = storage::held_key(page);
+    let json = js_sys::JSON::stringify(raw)
+        .map(String::from)
+        .unwrap_or_default();
+    let stored = storage::get(&key);
+    let all = match stored.strip_suffix(']') {
+        Some(head) => [head, ",", &json, "]"].concat(),
+        None => ["[", &json, "]"].concat(),
+    };
+    storage::set(&key, &all);
 }
 
-/// One comment.
-#[component]
-fn Entry(
-    /// The comment.
-    comment: Comment,
-    /// The reader's language.
-    lang: Lang,
-) -> impl IntoView {
-    let Comment {
-        id,
-        author,
-        url,
-        text: body,
-        created,
-        status,
-    } = comment;
+/// The item of comment `id`, if it is shown.
+fn find(list: &Element, id: i64) -> Option<Element> {
+    let selector = ["li[data-id='", &id.to_string(), "']"].concat();
+    list.query_selector(&selector).ok().flatten()
+}
+
+/// Shows `comment` in its place: at the end of the thread, or under its parent. Returns
+/// its article, or `None` when it was shown already.
+pub fn add(list: &Element, comment: &Comment, config: Config) -> Option<Element> {
+    if let Some(shown) = find(list, comment.id) {
+        // Shown already. Only a held comment of the reader's (the item with a class)
+        // gives way, to its published self.
+        shown.get_attribute("class")?;
+        shown.remove();
+    }
+    let parent = comment.parent.and_then(|p| find(list, p));
+    let depth = parent
+        .as_ref()
+        .and_then(|p| p.get_attribute("data-depth"))
+        .map_or(0, |d| crate::number(&d) as u32)
+        + 1;
+    let (into, depth, answers) = match &parent {
+        // Deeper than the site allows: beside the parent, saying whom it answers.
+        Some(p) if depth > config.depth => (
+            p.parent_element().unwrap_or_else(|| list.clone()),
+            depth - 1,
+            p.query_selector(".author")
+                .ok()
+                .flatten()
+                .and_then(|a| a.text_content()),
+        ),
+        Some(p) => (replies_of(p), depth, None),
+        None => (list.clone(), 1, None),
+    };
+    let item = entry(comment, config.lang, answers.as_deref());
+    attr(&item, "data-depth", &u64::from(depth).to_string());
+    into.append_child(&item).unwrap_throw();
+    item.first_element_child()
+}
+
+/// The list of replies of the comment `item`, made when it gets its first one.
+fn replies_of(item: &Element) -> Element {
+    if let Some(list) = item.query_selector(":scope > .replies").ok().flatten() {
+        return list;
+    }
+    node(item, "ol", "replies")
+}
+
+/// A new element `tag` of class `class` (none if empty), at the end of `parent`.
+#[inline(never)]
+fn node(parent: &Element, tag: &str, class: &str) -> Element {
+    let el = document().create_element(tag).unwrap_throw();
+    if !class.is_empty() {
+        el.set_class_name(class);
+    }
+    parent.append_child(&el).unwrap_throw();
+    el
+}
+
+/// Sets an attribute. Out of line: the widget sets many, and each inlined call would
+/// carry its own copy of the string-passing code.
+#[inline(never)]
+fn attr(el: &Element, name: &str, value: &str) {
+    let _ = el.set_attribute(name, value);
+}
+
+/// Text at the end of `parent`, as a text node: never parsed.
+#[inline(never)]
+fn put_text(parent: &Element, text: &str) {
+    parent
+        .append_child(&document().create_text_node(text))
+        .unwrap_throw();
+}
+
+/// One comment, as an `<li>` holding its `<article>`. `answers` is the name of the
+/// commenter it answers, when it is drawn away from its parent.
+fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
+    let item = document().create_element("li").unwrap_throw();
+    attr(&item, "data-id", &comment.id.to_string());
+    attr(&item, "data-name", &comment.author);
+    let article = node(&item, "article", "comment");
+    attr(&article, "part", "comment");
+    attr(&article, "data-testid", "entry");
+    // Focusable by script only, so that focus can land on a comment just posted.
+    attr(&article, "tabindex", "-1");
+    let header = node(&article, "header", "");
+    // The avatar: a colour picked by the server's keyed hash, and the name's initial.
+    let avatar = node(&header, "span", "avatar");
+    attr(&avatar, "aria-hidden", "true");
+    if let Some(digit) = comment.avatar.get(..1) {
+        attr(&avatar, "data-hue", digit);
+    }
+    put_text(
+        &avatar,
+        comment
+            .author
+            .get(..comment.author.chars().next().map_or(0, char::len_utf8))
+            .unwrap_or_default(),
+    );
+    let heading = node(&header, "h4", "name");
     // An `<a>` without `href` is not a link: one element serves both cases.
-    let href = url.and_then(|u| website::parse(&u).ok().flatten());
-    let rel = href.is_some().then_some("nofollow ugc noopener");
-    let date = js_sys::Date::new(&created.into());
-    let iso = String::from(date.to_iso_string());
-    let shown = String::from(date.to_locale_string(lang.tag(), &wasm_bindgen::JsValue::UNDEFINED));
-    let pending = (status == Status::Pending)
-        .then_some(view! { <p class="badge">{text(lang, Msg::AwaitingModeration)}</p> });
-    view! {
-        <li data-id=(id as i64).to_string()>
-            <article class="comment" part="comment" data-testid="entry">
-                <header>
-                    <a class="author" part="author" href=href rel=rel data-testid="entry-author">{author}</a>
-                    " "
-                    <time datetime=iso>{shown}</time>
-                </header>
-                {pending}
-                <p class="text" part="text" data-testid="entry-text">{body}</p>
-            </article>
-        </li>
+    let author = node(&heading, "a", "author");
+    attr(&author, "part", "author");
+    attr(&author, "data-testid", "entry-author");
+    if let Some(href) = comment
+        .url
+        .as_deref()
+        .and_then(|u| website::parse(u).ok().flatten())
+    {
+        attr(&author, "href", &href);
+        attr(&author, "rel", "nofollow ugc noopener");
+    }
+    put_text(&author, &comment.author);
+    let time = node(&header, "time", "");
+    let date = js_sys::Date::new(&comment.created.into());
+    attr(&time, "datetime", &String::from(date.to_iso_string()));
+    let exact = String::from(date.to_locale_string(lang.tag(), &wasm_bindgen::JsValue::UNDEFINED));
+    attr(&time, "title", &exact);
+    put_text(&time, &ago(lang, comment.created));
+    if let Some(name) = answers {
+        let to = node(&article, "p", "to");
+        put_text(&to, &with_name(lang, Msg::InReplyTo, name));
+    }
+    if comment.status == Status::Pending {
+        item.set_class_name("held");
+        let badge = node(&article, "p", "badge");
+        put_text(&badge, text(lang, Msg::AwaitingModeration));
+    }
+    let body = node(&article, "div", "text");
+    attr(&body, "part", "text");
+    attr(&body, "data-testid", "entry-text");
+    linkify(&node(&body, "p", ""), &comment.text);
+    if comment.status == Status::Published {
+        let reply = node(&article, "button", "reply");
+        attr(&reply, "type", "button");
+        attr(&reply, "data-testid", "reply");
+        put_text(&reply, text(lang, Msg::Reply));
+    }
+    item
+}
+
+/// Puts `text` in `p`, with each bare http(s) URL as a link.
+fn linkify(p: &Element, text: &str) {
+    let mut rest = text;
+    while let Some((start, end)) = causerie_protocol::find_url(rest) {
+        // `find_url` gives char boundaries: `get` never fails here, and needs no panic
+        // message in the wasm, unlike indexing.
+        let (before, url, after) = (
+            rest.get(..start).unwrap_or_default(),
+            rest.get(start..end).unwrap_or_default(),
+            rest.get(end..).unwrap_or_default(),
+        );
+        put_text(p, before);
+        match website::parse(url) {
+            Ok(Some(href)) => {
+                let a = node(p, "a", "");
+                attr(&a, "href", &href);
+                attr(&a, "rel", "nofollow ugc noopener");
+                put_text(&a, url);
+            }
+            _ => put_text(p, url),
+        }
+        rest = after;
+    }
+    put_text(p, rest);
+}
+
+/// The id of the comment the form answers, if it is open under one.
+pub fn answered(form: &Element) -> Option<i64> {
+    let item: Element = form.parent_node()?.unchecked_into();
+    let id = crate::number(&item.get_attribute("data-id")?) as i64;
+    (id > 0).then_some(id)
+}
+
+/// Opens the form under the comment `item`, to answer it.
+fn reply_to(item: &Element, lang: Lang) {
+    let Some(form) = part(item, "form") else {
+        return;
+    };
+    let name = item.get_attribute("data-name").unwrap_or_default();
+    set_heading(&form, &with_name(lang, Msg::ReplyTo, &name), false);
+    // Under the comment, before its replies.
+    let replies = item.query_selector(":scope > .replies").ok().flatten();
+    item.insert_before(&form, replies.as_ref().map(AsRef::as_ref))
+        .unwrap_throw();
+    if let Ok(Some(field)) = form.query_selector("textarea") {
+        let _ = field.unchecked_into::<HtmlElement>().focus();
+    }
+}
+
+/// The form's heading, and whether its Cancel button is hidden.
+fn set_heading(form: &Element, heading: &str, hidden: bool) {
+    if let Ok(Some(title)) = form.query_selector(".heading") {
+        title.set_text_content(Some(heading));
+    }
+    if let Ok(Some(cancel)) = form.query_selector(".cancel") {
+        if hidden {
+            attr(&cancel, "hidden", "");
+        } else {
+            let _ = cancel.remove_attribute("hidden");
+        }
+    }
+}
+
+/// Puts the form back in its place, and focus on the Reply button of the comment it was
+/// answering. `inside` is any element of the form.
+pub fn close_reply(inside: &Element, lang: Lang) {
+    let (Some(form), Some(slot)) = (part(inside, "form"), part(inside, "slot")) else {
+        return;
+    };
+    let item: Option<Element> = form.parent_node().map(JsCast::unchecked_into);
+    set_heading(&form, text(lang, Msg::Heading), true);
+    slot.append_child(&form).unwrap_throw();
+    let button = item.and_then(|i| i.query_selector(":scope > article .reply").ok().flatten());
+    if let Some(button) = button {
+        let _ = button.unchecked_into::<HtmlElement>().focus();
     }
 }

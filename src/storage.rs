@@ -4,6 +4,8 @@
 //! - the idempotency key of a post that may not have arrived, with the exact body it was
 //!   sent with, per page (`causerie:pending:<page>`), so that a retry, even after a
 //!   reload, can never create a second comment;
+//! - the reader's comments held for moderation, per page (`causerie:held:<page>`), so
+//!   that their author sees them, marked, until they are published;
 //! - the name, e-mail and website, only while the reader has ticked "Save my name…".
 //!
 //! Storage can be missing or full (private modes, sandboxed frames): every call is
@@ -42,6 +44,13 @@ pub fn draft_key(page: &str) -> String {
 /// newline, and the body it was sent with.
 pub fn pending_key(page: &str) -> String {
     ["causerie:pending:", page].concat()
+}
+
+/// The key of the reader's comments on `page` that are held for moderation: a JSON
+/// array of them as the server returned them, so that their author still sees them after
+/// a reload, until they are published.
+pub fn held_key(page: &str) -> String {
+    ["causerie:held:", page].concat()
 }
 
 /// The keys of the remembered identity fields, and of the choice to remember them.

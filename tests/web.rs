@@ -20,9 +20,11 @@ use web_sys::{
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Replaces `fetch` with a recorder. `answer` is JS that returns the response for a POST
-/// (it sees `init`); GETs answer an empty thread.
+/// (it sees `init`); GETs answer `window.__thread(url)`, by default an empty thread.
 fn fake_server(answer: &str) {
-    let script = ["window.__sent = []; window.fetch = (url, init) => {
+    let script = ["window.__sent = []; window.__gets = [];
+         window.__thread = () => ({ comments: [], total: 0 });
+         window.fetch = (url, init) => {
            init = init || {};
            const method = init.method || 'GET';
            if (method === 'POST') window.__sent.push({ url: String(url), body: init.body,
@@ -30,7 +32,8 @@ fn fake_server(answer: &str) {
              type: new Headers(init.headers).get('Content-Type') });
            const json = (status, body) => Promise.resolve(new Response(JSON.stringify(body),
              { status, headers: { 'Content-Type': 'application/json' } }));
-           if (method !== 'POST') return json(200, { comments: [] });
+           if (method !== 'POST') { window.__gets.push(String(url));
+             return json(200, window.__thread(String(url))); }
            return window.__answer(init, json); };"]
     .concat();
     js_sys::eval(&script).unwrap();
@@ -56,30 +59,81 @@ fn field(v: &JsValue, name: &str) -> String {
 }
 
 /// Mounts the widget on a new host element, as `embed.js` does: with the table of
-/// messages that `cargo xtask build` writes to `pkg/i18n/<lang>.json`, unless English.
+/// messages and the count forms that `cargo xtask build` writes to
+/// `pkg/i18n/<lang>.json`, unless English.
 fn mount(page: &str, lang: &str) -> ShadowRoot {
-    let strings = match causerie_i18n::LOCALES
-        .iter()
-        .find(|l| l.tag == lang && lang != "en")
-    {
-        Some(locale) => locale
-            .messages
-            .iter()
-            .map(|s| JsValue::from_str(s))
-            .collect::<Array>()
-            .into(),
-        None => JsValue::UNDEFINED,
-    };
-    mount_with(page, lang, strings)
+    mount_on(new_host(), page, lang)
 }
 
-fn mount_with(page: &str, lang: &str, strings: JsValue) -> ShadowRoot {
+fn new_host() -> HtmlElement {
     let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&host).unwrap();
+    host
+}
+
+fn mount_on(host: HtmlElement, page: &str, lang: &str) -> ShadowRoot {
+    let Some(locale) = causerie_i18n::LOCALES
+        .iter()
+        .find(|l| l.tag == lang && lang != "en")
+    else {
+        return mount_with(host, page, lang, JsValue::UNDEFINED, JsValue::UNDEFINED);
+    };
+    let strings: Array = locale
+        .messages
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    let counts = js_sys::Object::new();
+    Reflect::set(&counts, &"none".into(), &locale.counts.none.into()).unwrap();
+    for (category, form) in locale.counts.forms {
+        Reflect::set(&counts, &(*category).into(), &(*form).into()).unwrap();
+    }
+    mount_with(host, page, lang, strings.into(), counts.into())
+}
+
+fn mount_with(
+    host: HtmlElement,
+    page: &str,
+    lang: &str,
+    strings: JsValue,
+    counts: JsValue,
+) -> ShadowRoot {
     let backend = "https://comments.test".to_owned();
-    causerie::mount(host.clone(), backend, page.into(), lang.into(), strings).unwrap();
+    causerie::mount(
+        host.clone(),
+        backend,
+        page.into(),
+        lang.into(),
+        strings,
+        counts,
+    )
+    .unwrap();
     host.shadow_root()
         .expect("the widget attaches an open shadow root")
+}
+
+/// What the fake server answers to GETs: JS that returns a thread for `url`.
+fn thread(js: &str) {
+    js_sys::eval(&["window.__thread = (url) => (", js, ");"].concat()).unwrap();
+}
+
+/// The GETs sent so far.
+fn gets() -> Vec<String> {
+    let gets: Array = Reflect::get(&js_sys::global(), &"__gets".into())
+        .unwrap()
+        .unchecked_into();
+    gets.iter().filter_map(|g| g.as_string()).collect()
+}
+
+/// The first element that matches `selector` in the widget.
+fn select(root: &ShadowRoot, selector: &str) -> web_sys::Element {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
+}
+
+fn click(el: &web_sys::Element) {
+    el.unchecked_ref::<HtmlElement>().click();
 }
 
 fn find(root: &ShadowRoot, testid: &str) -> web_sys::Element {
@@ -272,7 +326,8 @@ async fn french_table_gives_french() {
         .map(|s| JsValue::from_str(s))
         .collect::<Array>()
         .into();
-    let root = mount_with("/fr", "fr", short);
+    let counts = JSON::parse(r##"{"none": "Aucun", "other": "# commentaires"}"##).unwrap();
+    let root = mount_with(new_host(), "/fr", "fr", short, counts);
     assert!(root.text_content().unwrap().contains("Leave a Reply"));
     assert_eq!(
         root.query_selector(".causerie")
@@ -614,6 +669,11 @@ fn website_rule_in_the_browser() {
 async fn every_language_renders_without_a_missing_string() {
     use causerie_i18n::{LOCALES, Msg};
     fake_server("() => json(201, {})");
+    thread(
+        "{ total: 2, comments: [
+           { id: 1, page: '/', parent: null, author: 'Ana', url: null, text: 'Un', created: Date.now() - 120000, status: 'published', avatar: '0a' },
+           { id: 2, page: '/', parent: 1, author: 'Bo', url: null, text: 'Deux', created: Date.now() - 60000, status: 'published', avatar: 'f1' } ] }",
+    );
     for locale in &LOCALES {
         reset();
         let page = ["/lang/", locale.tag].concat();
@@ -628,11 +688,29 @@ async fn every_language_renders_without_a_missing_string() {
             Msg::Website,
             Msg::Remember,
             Msg::Submit,
-            Msg::Comments,
-            Msg::NoComments,
         ] {
             assert!(all.contains(words(m)), "{}: {:?} is missing", locale.tag, m);
         }
+        // The thread: its count, a comment and a reply, in this language.
+        wait_for("the thread", || {
+            root.query_selector(".replies li").unwrap().is_some()
+        })
+        .await;
+        let category = js_sys::eval(&format!("new Intl.PluralRules('{}').select(2)", locale.tag))
+            .unwrap()
+            .as_string()
+            .unwrap();
+        let form = locale
+            .counts
+            .forms
+            .iter()
+            .find(|f| f.0 == category)
+            .unwrap()
+            .1;
+        let two = form.replace('#', &format_number(2.0, locale.tag));
+        assert_eq!(text(&root, "count"), two, "{}", locale.tag);
+        assert_eq!(text(&root, "reply"), words(Msg::Reply), "{}", locale.tag);
+        assert!(!select(&root, "time").text_content().unwrap().is_empty());
         submit(&root);
         assert_eq!(
             error_of(&root, "comment").await,
@@ -660,4 +738,383 @@ async fn every_language_renders_without_a_missing_string() {
         );
         assert_eq!(box_.get_attribute("lang").as_deref(), Some(locale.tag));
     }
+}
+
+/// `n` as the browser writes it in `lang`.
+fn format_number(n: f64, lang: &str) -> String {
+    js_sys::Number::from(n).to_locale_string(lang).into()
+}
+
+/// A comment as the server sends it, in JS.
+fn comment_js(id: u32, parent: Option<u32>, author: &str, text: &str) -> String {
+    let parent = parent.map_or("null".to_owned(), |p| p.to_string());
+    format!(
+        "{{ id: {id}, page: '/t', parent: {parent}, author: '{author}', url: null, text: '{text}',
+            created: Date.now() - 180000, status: 'published', avatar: 'c{id}' }}"
+    )
+}
+
+/// The ids of the comments that are direct items of `list`, in order.
+fn items(list: &web_sys::Element) -> Vec<String> {
+    let items = list.query_selector_all(":scope > li").unwrap();
+    (0..items.length())
+        .filter_map(|i| items.item(i))
+        .map(|n| {
+            n.unchecked_into::<web_sys::Element>()
+                .get_attribute("data-id")
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Replies nest under their parent down to the depth the site allows (3 by default);
+/// a deeper reply joins the deepest level, after its parent, and says whom it answers.
+/// The heading counts every comment, with the language's plural.
+#[wasm_bindgen_test]
+async fn replies_nest_to_the_depth_and_deeper_ones_say_whom_they_answer() {
+    reset();
+    fake_server("() => json(201, {})");
+    let comments = [
+        comment_js(1, None, "Ana", "one"),
+        comment_js(2, Some(1), "Bo", "two"),
+        comment_js(3, Some(2), "Cy", "three"),
+        comment_js(4, Some(3), "Di", "four"),
+        comment_js(5, None, "Ed", "five"),
+    ]
+    .join(",");
+    thread(&format!("{{ total: 5, comments: [{comments}] }}"));
+    let root = mount("/t", "en");
+    wait_for("the thread", || {
+        root.query_selector("[data-id='5']").unwrap().is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "count"), "5 comments");
+    let top = select(&root, "ol.comments");
+    assert_eq!(items(&top), ["1", "5"]);
+    let under_1 = select(&root, "[data-id='1'] > .replies");
+    assert_eq!(items(&under_1), ["2"]);
+    let under_2 = select(&root, "[data-id='2'] > .replies");
+    // 3 is at the third level; 4, a reply to 3, would be at the fourth: it joins 3's list.
+    assert_eq!(items(&under_2), ["3", "4"]);
+    assert!(
+        root.query_selector("[data-id='3'] > .replies")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        select(&root, "[data-id='4'] .to").text_content().unwrap(),
+        "In reply to Cy"
+    );
+    assert!(root.query_selector("[data-id='3'] .to").unwrap().is_none());
+
+    // A site that wants flat threads says `data-depth="1"`.
+    reset();
+    let host = new_host();
+    host.set_attribute("data-depth", "1").unwrap();
+    let flat = mount_on(host, "/t", "en");
+    wait_for("the flat thread", || {
+        flat.query_selector("[data-id='5']").unwrap().is_some()
+    })
+    .await;
+    assert_eq!(
+        items(&select(&flat, "ol.comments")),
+        ["1", "2", "3", "4", "5"]
+    );
+    assert_eq!(
+        select(&flat, "[data-id='2'] .to").text_content().unwrap(),
+        "In reply to Ana"
+    );
+}
+
+/// The heading says how many comments there are, with each language's plurals.
+#[wasm_bindgen_test]
+async fn the_count_heading_uses_plurals() {
+    fake_server("() => json(201, {})");
+    for (lang, total, expected) in [
+        ("en", 0, "No comments yet"),
+        ("en", 1, "1 comment"),
+        ("en", 1234, "1,234 comments"),
+        ("fr", 2, "2 commentaires"),
+        ("pl", 2, "2 komentarze"),
+        ("pl", 5, "5 komentarzy"),
+        ("ru", 21, "21 комментарий"),
+    ] {
+        reset();
+        thread(&format!("{{ total: {total}, comments: [] }}"));
+        let root = mount("/count", lang);
+        wait_for(expected, || text(&root, "count") == expected).await;
+    }
+}
+
+/// Reply opens the form under the comment, says whom it answers, and posts the parent's
+/// id; the reply then shows under its parent and the form goes back. Cancel puts the form
+/// back too, and focus on the Reply button it came from.
+#[wasm_bindgen_test]
+async fn reply_opens_the_form_in_place_and_posts_the_parent() {
+    reset();
+    fake_server(
+        "(init, json) => { const b = JSON.parse(init.body);
+           return json(201, { id: 40, page: b.page, parent: b.parent, author: b.author, url: null,
+                              text: b.comment, created: Date.now(), status: 'published', avatar: '' }); }",
+    );
+    thread(&format!(
+        "{{ total: 1, comments: [{}] }}",
+        comment_js(1, None, "Ana", "one")
+    ));
+    let root = mount("/t", "en");
+    wait_for("the thread", || {
+        root.query_selector("[data-id='1']").unwrap().is_some()
+    })
+    .await;
+    let form = find(&root, "form");
+    assert!(find(&root, "cancel").has_attribute("hidden"));
+
+    // Cancel.
+    click(&select(&root, "[data-id='1'] [data-testid=reply]"));
+    assert_eq!(
+        form.parent_element()
+            .unwrap()
+            .get_attribute("data-id")
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        select(&root, "form .heading").text_content().unwrap(),
+        "Reply to Ana"
+    );
+    assert!(!find(&root, "cancel").has_attribute("hidden"));
+    let focused = root.active_element().unwrap();
+    assert_eq!(focused.get_attribute("name").as_deref(), Some("comment"));
+    click(&find(&root, "cancel"));
+    assert_eq!(form.parent_element().unwrap().class_name(), "slot");
+    assert_eq!(
+        select(&root, "form .heading").text_content().unwrap(),
+        "Leave a Reply"
+    );
+    let focused = root.active_element().unwrap();
+    assert_eq!(
+        focused.get_attribute("data-testid").as_deref(),
+        Some("reply")
+    );
+
+    // Reply.
+    click(&select(&root, "[data-id='1'] [data-testid=reply]"));
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the reply", || {
+        root.query_selector("[data-id='1'] > .replies > [data-id='40']")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    let body = JSON::parse(&field(&sent().get(0), "body")).unwrap();
+    assert_eq!(
+        Reflect::get(&body, &"parent".into()).unwrap().as_f64(),
+        Some(1.0)
+    );
+    assert_eq!(form.parent_element().unwrap().class_name(), "slot");
+    assert_eq!(text(&root, "count"), "2 comments");
+    let focused = root.active_element().unwrap();
+    assert_eq!(
+        focused
+            .parent_element()
+            .unwrap()
+            .get_attribute("data-id")
+            .as_deref(),
+        Some("40")
+    );
+
+    // A comment on the article has no parent.
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the second post", || sent().length() == 2).await;
+    let body = JSON::parse(&field(&sent().get(1), "body")).unwrap();
+    assert!(Reflect::get(&body, &"parent".into()).unwrap().is_null());
+}
+
+/// "Show more" loads the next page of threads with the server's cursor, and goes away at
+/// the end.
+#[wasm_bindgen_test]
+async fn show_more_follows_the_cursor() {
+    reset();
+    fake_server("() => json(201, {})");
+    thread(&format!(
+        "url.includes('after=1') ? {{ total: 3, comments: [{}] }}
+           : {{ total: 3, next: '1', comments: [{}, {}] }}",
+        comment_js(3, None, "Cy", "three"),
+        comment_js(1, None, "Ana", "one"),
+        comment_js(2, Some(1), "Bo", "two"),
+    ));
+    let root = mount("/t", "en");
+    wait_for("the first page", || {
+        root.query_selector("[data-id='2']").unwrap().is_some()
+    })
+    .await;
+    let more = find(&root, "more");
+    assert!(!more.has_attribute("hidden"));
+    assert_eq!(gets().len(), 1);
+    assert!(gets()[0].contains("limit=50"), "{:?}", gets());
+    click(&more);
+    wait_for("the second page", || {
+        root.query_selector("[data-id='3']").unwrap().is_some()
+    })
+    .await;
+    assert!(gets()[1].contains("after=1"), "{:?}", gets());
+    assert_eq!(items(&select(&root, "ol.comments")), ["1", "3"]);
+    assert!(more.has_attribute("hidden"));
+}
+
+/// A held comment is shown to its author, marked, also after a reload; once it is
+/// published, it shows once, in its place, and the browser forgets it.
+#[wasm_bindgen_test]
+async fn a_held_comment_survives_a_reload_for_its_author() {
+    reset();
+    fake_server(
+        "(init, json) => { const b = JSON.parse(init.body);
+           return json(202, { id: 77, page: b.page, parent: null, author: b.author, url: null,
+                              text: b.comment, created: Date.now(), status: 'pending', avatar: '' }); }",
+    );
+    let root = mount("/held-reload", "en");
+    wait_for("the count", || text(&root, "count") == "No comments yet").await;
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the held comment", || {
+        root.query_selector("[data-id='77'] .badge")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert!(
+        root.query_selector("[data-id='77'] [data-testid=reply]")
+            .unwrap()
+            .is_none()
+    );
+
+    let again = mount("/held-reload", "en");
+    wait_for("the held comment after a reload", || {
+        again
+            .query_selector("[data-id='77'] .badge")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(
+        select(&again, "[data-id='77'] .text")
+            .text_content()
+            .unwrap(),
+        "Très bon article !"
+    );
+    let elsewhere = mount("/elsewhere", "en");
+    wait_for("another page", || {
+        text(&elsewhere, "count") == "No comments yet"
+    })
+    .await;
+    assert!(
+        elsewhere
+            .query_selector("[data-id='77']")
+            .unwrap()
+            .is_none()
+    );
+
+    // Published: shown once, without the badge, and no longer kept.
+    thread("{ total: 1, comments: [{ id: 77, page: '/held-reload', parent: null, author: 'Zoé', url: null,
+             text: 'Très bon article !', created: Date.now(), status: 'published', avatar: '' }] }");
+    let published = mount("/held-reload", "en");
+    wait_for("the published comment", || {
+        published
+            .query_selector("[data-id='77']")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    sleep(50).await;
+    assert_eq!(
+        published
+            .query_selector_all("[data-id='77']")
+            .unwrap()
+            .length(),
+        1
+    );
+    assert!(published.query_selector(".badge").unwrap().is_none());
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage.get_item("causerie:held:/held-reload").unwrap(),
+        None
+    );
+}
+
+/// The text is text: markup shows as typed, bare http(s) URLs become links with
+/// `rel="nofollow ugc noopener"`, and nothing else does. The date is relative, with the
+/// exact one in `datetime` and `title`; the avatar is a colour from the server's hash.
+#[wasm_bindgen_test]
+async fn a_comment_is_text_with_links_a_relative_date_and_an_avatar() {
+    reset();
+    fake_server("() => json(201, {})");
+    let typed = "<b>bold</b> <img src=x onerror=alert(1)> see https://example.org/a. and javascript:alert(1)\\n\\nhttp://x.example)";
+    thread(&format!(
+        "{{ total: 1, comments: [{{ id: 1, page: '/t', parent: null, author: 'zoé', url: 'javascript:alert(1)',
+             text: '{typed}', created: Date.now() - 3 * 60000, status: 'published', avatar: 'b47c0ffee0000000' }}] }}"
+    ));
+    let root = mount("/t", "en");
+    wait_for("the comment", || {
+        root.query_selector("[data-id='1']").unwrap().is_some()
+    })
+    .await;
+    let body = select(&root, "[data-id='1'] .text");
+    let expected = "<b>bold</b> <img src=x onerror=alert(1)> see https://example.org/a. and javascript:alert(1)\n\nhttp://x.example)";
+    assert_eq!(body.text_content().unwrap(), expected);
+    assert!(body.query_selector("b, img").unwrap().is_none());
+    let links = body.query_selector_all("a").unwrap();
+    assert_eq!(links.length(), 2);
+    let link = |i| links.item(i).unwrap().unchecked_into::<web_sys::Element>();
+    assert_eq!(
+        link(0).get_attribute("href").as_deref(),
+        Some("https://example.org/a")
+    );
+    assert_eq!(
+        link(0).get_attribute("rel").as_deref(),
+        Some("nofollow ugc noopener")
+    );
+    assert_eq!(
+        link(1).get_attribute("href").as_deref(),
+        Some("http://x.example/")
+    );
+    // A `javascript:` website is no link.
+    assert!(!select(&root, "[data-id='1'] .author").has_attribute("href"));
+    let time = select(&root, "[data-id='1'] time");
+    assert_eq!(time.text_content().unwrap(), "3 minutes ago");
+    assert!(time.get_attribute("datetime").unwrap().ends_with('Z'));
+    assert!(!time.get_attribute("title").unwrap().is_empty());
+    let avatar = select(&root, "[data-id='1'] .avatar");
+    assert_eq!(avatar.get_attribute("data-hue").as_deref(), Some("b"));
+    assert_eq!(avatar.text_content().unwrap(), "z");
+    assert_eq!(avatar.get_attribute("aria-hidden").as_deref(), Some("true"));
+}
+
+/// In French, dates and replies speak French.
+#[wasm_bindgen_test]
+async fn dates_and_replies_in_the_readers_language() {
+    reset();
+    fake_server("() => json(201, {})");
+    thread(&format!(
+        "{{ total: 2, comments: [{}, {}] }}",
+        comment_js(1, None, "Ana", "un"),
+        comment_js(2, Some(1), "Bo", "deux"),
+    ));
+    let root = mount("/t", "fr");
+    wait_for("the thread", || {
+        root.query_selector("[data-id='2']").unwrap().is_some()
+    })
+    .await;
+    assert_eq!(
+        select(&root, "[data-id='1'] time").text_content().unwrap(),
+        "il y a 3 minutes"
+    );
+    assert_eq!(text(&root, "count"), "2 commentaires");
+    click(&select(&root, "[data-id='2'] [data-testid=reply]"));
+    assert_eq!(
+        select(&root, "form .heading").text_content().unwrap(),
+        "Répondre à Bo"
+    );
+    assert_eq!(text(&root, "cancel"), "Annuler la réponse");
 }

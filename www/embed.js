@@ -8,6 +8,8 @@
  *   data-lang     the language (default: the page's <html lang>, else the browser's, else English); the
  *                 widget's messages for it are fetched with the wasm, from pkg/i18n/
  *   data-target   a CSS selector for where to render (default: right after this script)
+ *   data-form     "above" (default) or "below": where the form goes, relative to the comments
+ *   data-depth    how deep replies nest, from 1 (no nesting) to any; default 3
  *   data-counts-only  present on pages that show counts but no comment form
  *
  * Any element with data-causerie-count="/path/of/article" gets that page's number of
@@ -58,6 +60,8 @@
     script.parentNode.insertBefore(host, script.nextSibling);
   }
   host.setAttribute("data-causerie", "");
+  if (data.form) host.setAttribute("data-form", data.form);
+  if (data.depth) host.setAttribute("data-depth", data.depth);
 
   var started = false;
   function load() {
@@ -68,7 +72,7 @@
         var widget = loaded[0], table = loaded[1];
         if (table) host.dir = table.dir;
         return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
-          widget.mount(host, backend, page(), table ? lang : "en", table ? table.messages : undefined);
+          widget.mount(host, backend, page(), table ? lang : "en", table && table.messages, table && table.counts);
         });
       })
       .catch(function (e) { console.error("causerie: the widget could not load", e); });

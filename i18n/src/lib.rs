@@ -40,9 +40,18 @@ pub enum Msg {
     FixErrors,
     Unavailable,
     Refused,
-    Comments,
-    NoComments,
     AwaitingModeration,
+    /// The button under each comment that opens the form in place.
+    Reply,
+    /// The button that closes a reply form and puts the form back.
+    CancelReply,
+    /// The form's heading while it answers a comment; `#` is the commenter's name.
+    ReplyTo,
+    /// Above a reply drawn at the deepest level, under another reply than its parent;
+    /// `#` is the name of the commenter it answers.
+    InReplyTo,
+    /// The button that loads the next threads of a long page.
+    ShowMore,
     RequiredComment,
     RequiredName,
     RequiredEmail,
@@ -64,6 +73,10 @@ pub type Table = [&'static str; COUNT];
 
 /// English, the widget's built-in language.
 pub const EN: Table = en::TABLE;
+
+/// English's count forms, built into the widget with `EN`. (Reaching them through
+/// `LOCALES` would put every language's table in the wasm.)
+pub const EN_COUNTS: Counts = en::COUNTS;
 
 /// How a language says how many comments a page has.
 #[derive(Debug)]
@@ -130,6 +143,16 @@ mod tests {
             if tag != "en" {
                 let same = messages.iter().zip(EN).filter(|(a, b)| *a == b).count();
                 assert!(same <= 2, "{tag}: {same} messages are still in English");
+            }
+        }
+    }
+
+    #[test]
+    fn names_go_where_the_hash_is() {
+        for Locale { tag, messages, .. } in LOCALES {
+            for msg in [Msg::ReplyTo, Msg::InReplyTo] {
+                let text = messages[msg as usize];
+                assert_eq!(text.matches('#').count(), 1, "{tag}: {text:?}");
             }
         }
     }

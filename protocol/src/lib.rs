@@ -131,14 +131,43 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// True for the "ASCII whitespace" of the HTML and URL standards: tab, LF, FF, CR, space.
-pub(crate) fn is_ascii_whitespace(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ')
+/// The value sanitisation that `<input type=email>` and `<input type=url>` apply:
+/// strip every CR and LF, then trim ASCII whitespace (tab, LF, FF, CR, space) at both ends.
+pub fn sanitize_line(raw: &str) -> String {
+    // Trimming first is the same: CR and LF are ASCII whitespace, so the ends that
+    // stripping them would expose are trimmed either way.
+    raw.trim_ascii().replace(['\r', '\n'], "")
 }
 
-/// The value sanitisation that `<input type=email>` and `<input type=url>` apply:
-/// strip every CR and LF, then trim ASCII whitespace at both ends.
-pub fn sanitize_line(raw: &str) -> String {
-    let stripped: String = raw.chars().filter(|&c| c != '\r' && c != '\n').collect();
-    stripped.trim_matches(is_ascii_whitespace).to_owned()
+/// Where the first bare URL of `text` starts and ends, as byte offsets: from `http://`
+/// or `https://` that no ASCII letter or digit precedes, up to the first white space or
+/// non-ASCII character, less the punctuation that ends a sentence around it (and a
+/// closing parenthesis, unless the URL opened one). The widget makes it a link if it
+/// passes the website rule.
+///
+/// A URL ends at the first non-ASCII character because browsers copy URLs with their
+/// non-ASCII characters percent-encoded, and because text in Japanese, or between
+/// French quotes or non-breaking spaces, runs on from a URL without an ASCII space.
+/// It works on bytes, without Unicode tables or substring search, because the widget's
+/// every byte is downloaded by every reader.
+pub fn find_url(text: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let start = (0..b.len()).find(|&i| {
+        let rest = b.get(i..).unwrap_or_default();
+        (rest.starts_with(b"http://") || rest.starts_with(b"https://"))
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+    })?;
+    let mut end = b
+        .iter()
+        .skip(start)
+        .position(|c| !c.is_ascii_graphic())
+        .map_or(b.len(), |n| start + n);
+    loop {
+        let url = b.get(start..end).unwrap_or_default();
+        match url.last() {
+            Some(b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'"' | b']') => end -= 1,
+            Some(b')') if !url.contains(&b'(') => end -= 1,
+            _ => return Some((start, end)),
+        }
+    }
 }

@@ -250,6 +250,20 @@ mod properties {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2_000, .. ProptestConfig::default() })]
 
+        /// A URL found in any text is a non-empty slice of it that starts with the scheme.
+        #[test]
+        fn find_url_never_panics(prefix in any::<String>(), suffix in any::<String>()) {
+            let text = [prefix.as_str(), " https://", suffix.as_str()].concat();
+            let (start, end) = causerie_protocol::find_url(&text).unwrap();
+            let url = text.get(start..end).unwrap();
+            prop_assert!(url.starts_with("http"));
+            let mut rest = text.as_str();
+            while let Some((s, e)) = causerie_protocol::find_url(rest) {
+                prop_assert!(s < e && rest.get(s..e).is_some());
+                rest = &rest[e..];
+            }
+        }
+
         /// Validation never panics, whatever the input, and an accepted value stays within
         /// its limits.
         #[test]
@@ -303,5 +317,48 @@ mod properties {
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
         local_ok && parts[1].split('.').all(label_ok)
+    }
+}
+
+/// Bare URLs in a comment's text: where they start and end.
+#[test]
+fn bare_urls_end_before_punctuation() {
+    let cases = [
+        ("see https://example.org.", Some("https://example.org")),
+        ("(https://example.org/a)", Some("https://example.org/a")),
+        (
+            "https://en.wikipedia.org/wiki/Rust_(language), yes",
+            Some("https://en.wikipedia.org/wiki/Rust_(language)"),
+        ),
+        ("«http://example.org/»", Some("http://example.org/")),
+        (
+            "voir http://exemple.fr/a?q=1#x !",
+            Some("http://exemple.fr/a?q=1#x"),
+        ),
+        ("http://exemple.fr/été", Some("http://exemple.fr/")),
+        (
+            "詳しくはhttps://example.jp/aを見て",
+            Some("https://example.jp/a"),
+        ),
+        (
+            "« https://example.org/a » ok",
+            Some("https://example.org/a"),
+        ),
+        (
+            "https://example.org/a\u{a0}suite",
+            Some("https://example.org/a"),
+        ),
+        (
+            "javascript:alert(1) https://ok.example",
+            Some("https://ok.example"),
+        ),
+        ("xhttps://example.org", None),
+        ("http:/example.org", None),
+        ("https", None),
+        ("no link", None),
+    ];
+    for (text, url) in cases {
+        let found = causerie_protocol::find_url(text).map(|(s, e)| &text[s..e]);
+        assert_eq!(found, url, "{text}");
     }
 }

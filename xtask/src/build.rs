@@ -58,17 +58,8 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         ])
         .arg(&pkg)
         .arg(root.join("target/wasm32-unknown-unknown/release/causerie.wasm")))?;
-    let glue = pkg.join("causerie.js");
-    std::fs::write(&glue, trim_glue(&std::fs::read_to_string(&glue)?))?;
     let wasm = pkg.join("causerie_bg.wasm");
     run(Command::new(wasm_opt(root))
-        // Leptos depends on server_fn, which brings wasm-streams, whose `#[wasm_bindgen]`
-        // stream adapters are exported from every module that links it. The widget never
-        // uses them: their exports go first, so that -Oz can drop the code behind them.
-        .args([
-            "--remove-exports",
-            "--pass-arg=remove-exports@*intounderlying*",
-        ])
         // Rust's wasm32 memory is the module's own, zero-filled, and its first page is
         // unused (the stack starts at 1 MiB), which lets wasm-opt drop more.
         .args([
@@ -105,6 +96,7 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
             "--legal-comments=none",
         ])
         .arg(format!("--outfile={}", counts.display())))?;
+    let glue = pkg.join("causerie.js");
     run(Command::new(esbuild(root))
         .arg(&glue)
         .args([
@@ -138,36 +130,6 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
     print_sizes(&sizes);
     check_budgets(&sizes)?;
     Ok(sizes)
-}
-
-/// The wasm-bindgen glue without the JS classes of wasm-streams' stream adapters
-/// (`IntoUnderlying*`), which Leptos links through server_fn and the widget never uses.
-/// wasm-opt removes their exports from the module, so these classes are dead code that
-/// every reader would download. The glue is wasm-bindgen's unminified output, whose
-/// layout is regular: each class ends with a `}` line and a `Symbol.dispose` line, and
-/// its finalization registry is one `const` statement.
-fn trim_glue(js: &str) -> String {
-    let mut out = String::with_capacity(js.len());
-    let mut skip_until: Option<fn(&str) -> bool> = None;
-    for line in js.lines() {
-        if let Some(end) = skip_until {
-            if end(line) {
-                skip_until = None;
-            }
-            continue;
-        }
-        if line.starts_with("export class IntoUnderlying") {
-            skip_until = Some(|l| l == "}");
-        } else if line.starts_with("const IntoUnderlying") {
-            if !line.ends_with(';') {
-                skip_until = Some(|l| l.ends_with(';'));
-            }
-        } else if !line.starts_with("if (Symbol.dispose) IntoUnderlying") {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 /// Writes each language to `pkg/i18n/<tag>.json`: its messages, which the widget takes
@@ -288,21 +250,6 @@ mod tests {
             gzip: 0,
             brotli,
         }
-    }
-
-    #[test]
-    fn trim_glue_drops_only_the_stream_adapter_classes() {
-        let glue = "export class IntoUnderlyingSink {\n    free() {\n        x();\n    }\n}\n\
-            if (Symbol.dispose) IntoUnderlyingSink.prototype[Symbol.dispose] = IntoUnderlyingSink.prototype.free;\n\
-            export function mount(host) {\n    wasm.mount(host);\n}\n\
-            const IntoUnderlyingSinkFinalization = (typeof FinalizationRegistry === 'undefined')\n\
-            \x20   ? { register: () => {}, unregister: () => {} }\n\
-            \x20   : new FinalizationRegistry(ptr => wasm.free(ptr, 1));\n\
-            const cachedTextDecoder = new TextDecoder();\n";
-        assert_eq!(
-            trim_glue(glue),
-            "export function mount(host) {\n    wasm.mount(host);\n}\nconst cachedTextDecoder = new TextDecoder();\n"
-        );
     }
 
     #[test]
