@@ -686,7 +686,7 @@ async fn xss_payloads_render_as_text_and_never_run() {
         c.goto(&page).await?;
         js(&c, "window.__ran = []; for (const f of ['alert', 'confirm', 'prompt', 'print']) window[f] = (...a) => window.__ran.push(f + ' ' + a.join(' '));").await?;
         open_comments(&c).await?;
-        until(&c, "the whole thread", &format!("root.querySelectorAll('[data-testid=entry]').length === {count}")).await?;
+        until(&c, "the whole thread", &whole_thread(count)).await?;
         // Give any injected handler (onload, onerror, onfocus…) time to fire.
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(js(&c, "return window.__ran;").await?, json!([]), "a payload ran");
@@ -707,6 +707,251 @@ async fn xss_payloads_render_as_text_and_never_run() {
     })
     .await
     .unwrap();
+}
+
+/// Runs `steps` with two sessions, two readers with their own profiles, and closes both
+/// whatever happened.
+async fn with_two_sessions<F, Fut>(browser: &Browser, steps: F) -> Result<()>
+where
+    F: FnOnce(Client, Client) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let author = browser.session("author").await?;
+    let reader = match browser.session("reader").await {
+        Ok(reader) => reader,
+        Err(e) => {
+            author.close().await?;
+            return Err(e);
+        }
+    };
+    let outcome = steps(author.clone(), reader.clone()).await;
+    let closed = (author.close().await, reader.close().await);
+    outcome?;
+    closed.0?;
+    closed.1?;
+    Ok(())
+}
+
+/// The thread as a reader sees it: each comment's text and how deep it is drawn, in
+/// document order.
+async fn thread_shape(c: &Client) -> Result<Vec<(String, u32)>> {
+    let shape = js(
+        c,
+        "return [...root.querySelectorAll('li[data-id]')].map(li =>
+            [li.querySelector(':scope > article .text').textContent, Number(li.dataset.depth)]);",
+    )
+    .await?;
+    Ok(serde_json::from_value(shape)?)
+}
+
+/// Presses Reply on the comment whose text is `text`, with a real click.
+async fn reply_to(c: &Client, text: &str) -> Result<()> {
+    let id = js(
+        c,
+        &format!(
+            "return [...root.querySelectorAll('li[data-id]')].find(li =>
+                li.querySelector(':scope > article .text').textContent === {text:?}).dataset.id;"
+        ),
+    )
+    .await?;
+    let id = id.as_str().ok_or("no such comment")?.to_owned();
+    let host = c.find(Locator::Css("[data-causerie]")).await?;
+    let root = host.shadow_root().await?;
+    root.find(Locator::Css(&format!(
+        "li[data-id='{id}'] > article [data-testid=reply]"
+    )))
+    .await?
+    .click()
+    .await?;
+    Ok(())
+}
+
+/// Two readers: one comments, the other replies, the first replies to the reply. Both
+/// see the same thread, in order, nested; the replies were posted with their parents.
+#[tokio::test]
+async fn replies_nest_alike_for_two_readers() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let browser = Browser::start();
+    let page = server.url("/");
+    with_two_sessions(&browser, |author, reader| async move {
+        author.goto(&page).await?;
+        open_comments(&author).await?;
+        fill_and_submit(&author, "Premier !", "a@example.org").await?;
+        until(
+            &author,
+            "the comment",
+            "root.querySelectorAll('li[data-id]').length === 1",
+        )
+        .await?;
+
+        reader.goto(&page).await?;
+        open_comments(&reader).await?;
+        until(
+            &reader,
+            "the author's comment",
+            "root.querySelectorAll('li[data-id]').length === 1",
+        )
+        .await?;
+        reply_to(&reader, "Premier !").await?;
+        let heading = js(
+            &reader,
+            "return root.querySelector('form .heading').textContent;",
+        )
+        .await?;
+        assert_eq!(heading, json!("Répondre à Amélie Durand"));
+        fill_and_submit(&reader, "Une réponse", "b@example.org").await?;
+        until(
+            &reader,
+            "the reply",
+            "root.querySelectorAll('li[data-id]').length === 2",
+        )
+        .await?;
+        assert_eq!(
+            thread_shape(&reader).await?,
+            [("Premier !".into(), 1), ("Une réponse".into(), 2)]
+        );
+
+        author.refresh().await?;
+        open_comments(&author).await?;
+        until(
+            &author,
+            "the reply",
+            "root.querySelectorAll('li[data-id]').length === 2",
+        )
+        .await?;
+        reply_to(&author, "Une réponse").await?;
+        fill_and_submit(&author, "Réponse à la réponse", "a@example.org").await?;
+        until(
+            &author,
+            "the reply to the reply",
+            "root.querySelectorAll('li[data-id]').length === 3",
+        )
+        .await?;
+        // A comment on the article, after the thread.
+        fill_and_submit(&author, "Autre chose", "a@example.org").await?;
+        until(
+            &author,
+            "the second thread",
+            "root.querySelectorAll('li[data-id]').length === 4",
+        )
+        .await?;
+
+        reader.refresh().await?;
+        open_comments(&reader).await?;
+        until(
+            &reader,
+            "the whole thread",
+            "root.querySelectorAll('li[data-id]').length === 4",
+        )
+        .await?;
+        let expected: Vec<(String, u32)> = vec![
+            ("Premier !".into(), 1),
+            ("Une réponse".into(), 2),
+            ("Réponse à la réponse".into(), 3),
+            ("Autre chose".into(), 1),
+        ];
+        assert_eq!(thread_shape(&reader).await?, expected);
+        assert_eq!(thread_shape(&author).await?, expected);
+        let count = js(
+            &reader,
+            "return root.querySelector('[data-testid=count]').textContent;",
+        )
+        .await?;
+        assert_eq!(count, json!("4 commentaires"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // The server stored the tree, not just the texts.
+    let api: Value = serde_json::from_str(
+        server
+            .get(&format!("/api/v1/comments?page={DEMO_PAGE}"))
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap(),
+    )
+    .unwrap();
+    let comments = api["comments"].as_array().unwrap();
+    let id_of = |text: &str| comments.iter().find(|c| c["text"] == text).unwrap()["id"].clone();
+    let parent_of =
+        |text: &str| comments.iter().find(|c| c["text"] == text).unwrap()["parent"].clone();
+    assert_eq!(parent_of("Premier !"), Value::Null);
+    assert_eq!(parent_of("Une réponse"), id_of("Premier !"));
+    assert_eq!(parent_of("Réponse à la réponse"), id_of("Une réponse"));
+    assert_eq!(parent_of("Autre chose"), Value::Null);
+}
+
+/// On a site that holds comments for moderation, a held comment is seen by its author,
+/// marked, even after a reload, and by nobody else.
+#[tokio::test]
+async fn a_held_comment_is_seen_by_its_author_only() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &["--moderation", "hold"],
+    );
+    let browser = Browser::start();
+    let page = server.url("/");
+    with_two_sessions(&browser, |author, reader| async move {
+        author.goto(&page).await?;
+        open_comments(&author).await?;
+        fill_and_submit(&author, "En attente, moi ?", "a@example.org").await?;
+        until(
+            &author,
+            "the held comment",
+            "root.querySelector('li[data-id] .badge')",
+        )
+        .await?;
+        author.refresh().await?;
+        open_comments(&author).await?;
+        until(
+            &author,
+            "the held comment after a reload",
+            "root.querySelector('li[data-id] .badge')",
+        )
+        .await?;
+        let badge = js(
+            &author,
+            "return root.querySelector('li[data-id] .badge').textContent;",
+        )
+        .await?;
+        assert_eq!(badge, json!("En attente de modération"));
+        assert_eq!(texts(&author).await?, ["En attente, moi ?"]);
+
+        reader.goto(&page).await?;
+        open_comments(&reader).await?;
+        until(
+            &reader,
+            "the count",
+            "root.querySelector('[data-testid=count]').textContent === 'Aucun commentaire'",
+        )
+        .await?;
+        assert!(texts(&reader).await?.is_empty());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert!(
+        !server
+            .get(&format!("/api/v1/comments?page={DEMO_PAGE}"))
+            .contains("En attente, moi")
+    );
+    assert_eq!(server.stored("En attente, moi ?").await, 1);
+}
+
+/// A JS condition that holds once `count` comments show; until then, it presses "Show
+/// more" whenever it is there, as a reader would.
+fn whole_thread(count: usize) -> String {
+    format!(
+        "(() => {{ const more = root.querySelector('[data-testid=more]');
+            if (more && !more.hidden) more.click();
+            return root.querySelectorAll('[data-testid=entry]').length === {count}; }})()"
+    )
 }
 
 /// The Big List of Naughty Strings (right-to-left text, emoji, zero-width characters) and
@@ -744,7 +989,7 @@ async fn naughty_strings_stay_inside_the_widget() {
     with_session(&browser, "naughty", |c| async move {
         c.goto(&page).await?;
         open_comments(&c).await?;
-        until(&c, "the whole thread", &format!("root.querySelectorAll('[data-testid=entry]').length === {posted}")).await?;
+        until(&c, "the whole thread", &whole_thread(posted)).await?;
         let widths = js(&c, "const box = host.getBoundingClientRect();
             const out = [...root.querySelectorAll('[data-testid=entry] *')].filter(e => {
                 const r = e.getBoundingClientRect();
