@@ -8,6 +8,7 @@
 //!   that CI can run it short).
 //! - `cargo xtask build` builds the widget into `www/pkg/` and checks its byte budgets.
 
+mod bench;
 mod build;
 mod tools;
 
@@ -146,8 +147,11 @@ fn bench(root: &Path, quick: bool) -> Result<()> {
         "{:<30} {:>9} {:>9} {:>9}",
         css.name, css.raw, css.gzip, css.brotli
     );
+    tools::browser()?;
+    println!("\nthe thread: time to first render, and the bytes of its first page");
+    bench::threads(root, quick)?;
     if quick {
-        println!("(--quick: the size report only)");
+        println!("(--quick: 50 comments, one run)");
     }
     Ok(())
 }

@@ -1,0 +1,246 @@
+//! The thread benchmark: how long a reader waits for the comments of a page with 50 and
+//! with 5,000 comments, and how many bytes the first page of the thread costs.
+//!
+//! It runs the release server on a fresh SQLite database, posts the comments over HTTP
+//! (one in five on the article, the others replies, up to three deep), then opens the
+//! demo article in headless Chromium, each run with a fresh profile (a cold cache), and
+//! scrolls to the comments. "First comment" is the time from the scroll, when the loader
+//! starts fetching the widget, to the first comment in the widget's DOM; "first page" is
+//! when the heading's count and every comment of the first page are there. Bytes are those
+//! of the first `GET /api/v1/comments`, as sent (compressed) and as parsed.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PAGE: &str = "/2026/11/mediatheque-ouverte-le-dimanche";
+
+/// One measured configuration.
+struct Row {
+    comments: usize,
+    first_comment_ms: f64,
+    first_page_ms: f64,
+    shown: u64,
+    wire_bytes: u64,
+    json_bytes: u64,
+}
+
+/// Runs the thread benchmark: 50 comments once with `quick`, else 50 and 5,000, each the
+/// median of three cold runs.
+pub fn threads(root: &Path, quick: bool) -> Result<()> {
+    crate::tools::run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "causerie-server",
+    ]))?;
+    let sizes: &[usize] = if quick { &[50] } else { &[50, 5_000] };
+    let runs = if quick { 1 } else { 3 };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let dir = tempfile::tempdir()?;
+        let server = Process::server(root, dir.path())?;
+        let started = Instant::now();
+        seed(server.port, n)?;
+        println!(
+            "  {n} comments posted in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let driver = Process::chromedriver()?;
+        let mut samples = Vec::new();
+        for run in 0..runs {
+            let profile = dir.path().join(format!("profile-{run}"));
+            samples.push(runtime.block_on(measure(driver.port, server.port, &profile, n))?);
+        }
+        samples.sort_by(|a, b| a.first_page_ms.total_cmp(&b.first_page_ms));
+        rows.push(samples.swap_remove(samples.len() / 2));
+    }
+    println!(
+        "\n{:<10} {:>14} {:>12} {:>8} {:>12} {:>12}",
+        "comments", "first comment", "first page", "shown", "wire bytes", "JSON bytes"
+    );
+    for r in &rows {
+        println!(
+            "{:<10} {:>11.0} ms {:>9.0} ms {:>8} {:>12} {:>12}",
+            r.comments, r.first_comment_ms, r.first_page_ms, r.shown, r.wire_bytes, r.json_bytes
+        );
+    }
+    println!(
+        "(median of {runs} cold run{}; from the scroll that starts loading the widget)",
+        if runs == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+/// Posts `n` comments to the demo page: every fifth on the article, each other one a
+/// reply to the one before it while the chain is under three deep.
+fn seed(port: u16, n: usize) -> Result<()> {
+    let mut parent: Option<i64> = None;
+    let mut depth = 0;
+    for i in 0..n {
+        if i % 5 == 0 || depth >= 3 {
+            parent = None;
+            depth = 0;
+        }
+        let body = json!({
+            "page": PAGE,
+            "comment": format!("Commentaire n° {i} : il était une fois une médiathèque ouverte le dimanche, et des lecteurs ravis."),
+            "author": format!("Lectrice {}", i % 97),
+            "email": format!("r{}@example.org", i % 97),
+            "url": if i % 3 == 0 { "https://example.org/" } else { "" },
+            "parent": parent,
+        });
+        let created = post(port, &body.to_string())?;
+        parent = created["id"].as_i64();
+        depth += 1;
+    }
+    Ok(())
+}
+
+/// POSTs a comment and returns the created comment.
+fn post(port: u16, body: &str) -> Result<Value> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    if !response.starts_with("HTTP/1.1 201") {
+        bail!("the server refused a seed comment: {response}");
+    }
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    Ok(serde_json::from_str(json)?)
+}
+
+async fn measure(driver: u16, server: u16, profile: &Path, n: usize) -> Result<Row> {
+    let caps = json!({ "goog:chromeOptions": {
+        "binary": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1024,700",
+                 format!("--user-data-dir={}", profile.display())],
+    }});
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().context("capabilities")?.clone())
+        .connect(&format!("http://127.0.0.1:{driver}"))
+        .await?;
+    let row = run_once(&client, server, n).await;
+    // Always close the session, so that no Chromium is left running.
+    client.close().await?;
+    row
+}
+
+async fn run_once(c: &Client, server: u16, n: usize) -> Result<Row> {
+    c.goto(&format!("http://127.0.0.1:{server}/")).await?;
+    // Scroll to the comments and time, in the page, the first comment and the first page.
+    let script = "const done = arguments[arguments.length - 1];
+        const host = document.querySelector('[data-causerie]');
+        const t0 = performance.now();
+        let first = null;
+        host.scrollIntoView();
+        (function poll() {
+            const root = host.shadowRoot;
+            const items = root ? root.querySelectorAll('li[data-id]').length : 0;
+            if (items > 0 && first === null) first = performance.now() - t0;
+            const count = root && root.querySelector('[data-testid=count]');
+            const more = root && root.querySelector('[data-testid=more]');
+            const settled = count && count.dataset.total && (more.hidden ? items >= Number(count.dataset.total) : items > 0);
+            if (settled) {
+                const api = performance.getEntriesByType('resource').find(r => r.name.includes('/api/v1/comments'));
+                return done([first, performance.now() - t0, items, api.transferSize, api.decodedBodySize]);
+            }
+            if (performance.now() - t0 > 60000) return done(null);
+            requestAnimationFrame(poll);
+        })();";
+    let result = c.execute_async(script, vec![]).await?;
+    let Some(values) = result.as_array() else {
+        bail!("the thread of {n} comments did not render within a minute");
+    };
+    let number = |i: usize| values.get(i).and_then(Value::as_f64).unwrap_or(0.0);
+    Ok(Row {
+        comments: n,
+        first_comment_ms: number(0),
+        first_page_ms: number(1),
+        shown: number(2) as u64,
+        wire_bytes: number(3) as u64,
+        json_bytes: number(4) as u64,
+    })
+}
+
+/// A child process of the benchmark, killed when dropped.
+struct Process {
+    child: Child,
+    port: u16,
+}
+
+impl Process {
+    fn server(root: &Path, dir: &Path) -> Result<Process> {
+        let port = free_port()?;
+        let child = Command::new(root.join("target/release/causerie-server"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--database")
+            .arg(format!("sqlite://{}/bench.db", dir.display()))
+            .arg("--www")
+            .arg(root.join("www"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start the server")?;
+        Process::ready(child, port)
+    }
+
+    fn chromedriver() -> Result<Process> {
+        let port = free_port()?;
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start chromedriver")?;
+        Process::ready(child, port)
+    }
+
+    /// Waits until the process listens on `port`.
+    fn ready(child: Child, port: u16) -> Result<Process> {
+        let process = Process { child, port };
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if start.elapsed() > Duration::from_secs(20) {
+                bail!("nothing listens on port {port} after 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(process)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Only the processes this benchmark started, by their handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
