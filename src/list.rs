@@ -270,6 +270,7 @@ fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
         attr(&author, "href", &href);
         attr(&author, "rel", "nofollow ugc noopener");
     }
+    attr(&author, "dir", "auto");
     put_text(&author, &comment.author);
     let time = node(&header, "time", "");
     let date = js_sys::Date::new(&comment.created.into());
@@ -289,7 +290,10 @@ fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
     let body = node(&article, "div", "text");
     attr(&body, "part", "text");
     attr(&body, "data-testid", "entry-text");
-    linkify(&node(&body, "p", ""), &comment.text);
+    // Each comment reads in its own direction, whatever the widget's.
+    let paragraph = node(&body, "p", "");
+    attr(&paragraph, "dir", "auto");
+    linkify(&paragraph, &comment.text);
     if comment.status == Status::Published {
         let reply = node(&article, "button", "reply");
         attr(&reply, "type", "button");

@@ -1087,6 +1087,15 @@ async fn a_comment_is_text_with_links_a_relative_date_and_an_avatar() {
     assert!(!time.get_attribute("title").unwrap().is_empty());
     let avatar = select(&root, "[data-id='1'] .avatar");
     assert_eq!(avatar.get_attribute("data-hue").as_deref(), Some("b"));
+    let style = web_sys::window()
+        .unwrap()
+        .get_computed_style(&avatar)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        style.get_property_value("background-color").unwrap(),
+        "rgb(0, 115, 77)"
+    );
     assert_eq!(avatar.text_content().unwrap(), "z");
     assert_eq!(avatar.get_attribute("aria-hidden").as_deref(), Some("true"));
 }

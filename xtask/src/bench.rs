@@ -111,6 +111,66 @@ fn seed(port: u16, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Gives the demo article a short conversation, if it has no comment yet.
+pub fn seed_demo(port: u16) -> Result<()> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "GET /api/v1/comments?page={PAGE}&limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let list: Value = serde_json::from_str(json).context("the demo thread")?;
+    if list["total"].as_u64() != Some(0) {
+        return Ok(());
+    }
+    let mut ids: Vec<Value> = Vec::new();
+    for (text, author, email, parent) in [
+        (
+            "Enfin ! Le dimanche après-midi, c’est le seul moment où je peux y aller avec les enfants.",
+            "Amélie",
+            "amelie@example.org",
+            None,
+        ),
+        (
+            "Pareil pour nous. Vous savez si la ludothèque sera ouverte aussi ?",
+            "Karim",
+            "karim@example.org",
+            Some(0),
+        ),
+        (
+            "Oui, de 14 h à 18 h, d’après le programme : https://example.org/programme",
+            "Amélie",
+            "amelie@example.org",
+            Some(1),
+        ),
+        (
+            "Bonne nouvelle. Et qui assure les heures des bibliothécaires ?\n\nLe dimanche se paie double, j’espère.",
+            "Jeanne",
+            "jeanne@example.org",
+            None,
+        ),
+    ] {
+        let parent = parent.map(|i: usize| ids[i].clone());
+        let body = json!({ "page": PAGE, "comment": text, "author": author, "email": email, "parent": parent });
+        ids.push(post(port, &body.to_string())?["id"].clone());
+    }
+    Ok(())
+}
+
+/// Waits until something listens on `port`.
+pub fn wait_for_port(port: u16) -> Result<()> {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > Duration::from_secs(20) {
+            bail!("nothing listens on port {port} after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
 /// POSTs a comment and returns the created comment.
 fn post(port: u16, body: &str) -> Result<Value> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
@@ -184,6 +244,51 @@ async fn run_once(c: &Client, server: u16, n: usize) -> Result<Row> {
     })
 }
 
+/// Saves a PNG of the widget on the page at `url`, in a browser 800 px wide, once its
+/// thread has loaded. `before` is JS run on the page first (a theme, for instance).
+pub fn screenshot(url: &str, before: &str, out: &Path) -> Result<()> {
+    let driver = Process::chromedriver()?;
+    let profile = tempfile::tempdir()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let caps = json!({ "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=800,3000", "--hide-scrollbars",
+                     format!("--user-data-dir={}", profile.path().display())],
+        }});
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.as_object().context("capabilities")?.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await?;
+        let shot = async {
+            client.goto(url).await?;
+            client.execute(before, vec![]).await?;
+            let ready = "const done = arguments[arguments.length - 1];
+                const host = document.querySelector('[data-causerie]');
+                host.scrollIntoView();
+                (function poll() {
+                    const root = host.shadowRoot;
+                    const count = root && root.querySelector('[data-testid=count]');
+                    if (count && count.textContent) return setTimeout(() => done(true), 300);
+                    setTimeout(poll, 50);
+                })();";
+            client.execute_async(ready, vec![]).await?;
+            let host = client
+                .find(fantoccini::Locator::Css("[data-causerie]"))
+                .await?;
+            anyhow::Ok(host.screenshot().await?)
+        }
+        .await;
+        client.close().await?;
+        std::fs::write(out, shot?)?;
+        anyhow::Ok(())
+    })
+}
+
 /// A child process of the benchmark, killed when dropped.
 struct Process {
     child: Child,
@@ -220,13 +325,7 @@ impl Process {
     /// Waits until the process listens on `port`.
     fn ready(child: Child, port: u16) -> Result<Process> {
         let process = Process { child, port };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if start.elapsed() > Duration::from_secs(20) {
-                bail!("nothing listens on port {port} after 20 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port(port)?;
         Ok(process)
     }
 }

@@ -1,11 +1,13 @@
 //! `cargo xtask`: Causerie's build, demo, test and bench tasks, in Rust rather than shell.
 //!
 //! - `cargo xtask demo`  installs what is missing, builds the widget, and serves the demo
-//!   article with the reference server and SQLite on http://127.0.0.1:8080.
+//!   article with the reference server and SQLite on http://127.0.0.1:8080 (a new demo
+//!   database gets a short conversation).
 //! - `cargo xtask test`  installs what is missing, then runs every check and test, and
 //!   ends with one line: `N passed, M failed`.
-//! - `cargo xtask bench` measures what a reader downloads (and `--quick` is accepted, so
-//!   that CI can run it short).
+//! - `cargo xtask bench` measures what a reader downloads, and how fast threads of 50 and
+//!   5,000 comments show in headless Chromium (`--quick`: 50 comments once, for CI).
+//! - `cargo xtask screenshots` takes the README's screenshots of the demo's comments.
 //! - `cargo xtask build` builds the widget into `www/pkg/` and checks its byte budgets.
 
 mod bench;
@@ -20,7 +22,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench [--quick] | build>";
+const USAGE: &str = "usage: cargo xtask <demo | test | bench [--quick] | screenshots | build>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +32,7 @@ fn main() -> Result<()> {
         Some("demo") => demo(&root),
         Some("test") => test(&root),
         Some("bench") => bench(&root, args.iter().any(|a| a == "--quick")),
+        Some("screenshots") => screenshots(&root),
         Some("build") => {
             tools::widget_tools(&root)?;
             build::widget(&root)?;
@@ -46,13 +49,13 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the widget and serves the demo article until Ctrl-C.
+/// Builds the widget and serves the demo article until Ctrl-C. A new demo database gets
+/// a short conversation, so that the thread shows what it does.
 fn demo(root: &Path) -> Result<()> {
     tools::widget_tools(root)?;
     build::widget(root)?;
-    println!("\nCauserie's demo article: http://127.0.0.1:8080/  (Ctrl-C stops it)\n");
-    let status = Command::new("cargo")
-        .args(["run", "--package", "causerie-server", "--"])
+    tools::run(Command::new("cargo").args(["build", "--quiet", "--package", "causerie-server"]))?;
+    let mut server = Command::new(root.join("target/debug/causerie-server"))
         .args([
             "--listen",
             "127.0.0.1:8080",
@@ -61,12 +64,62 @@ fn demo(root: &Path) -> Result<()> {
             "--www",
             "www",
         ])
-        .status()
-        .context("cannot run cargo")?;
+        .spawn()
+        .context("cannot start the server")?;
+    if let Err(e) = bench::wait_for_port(8080).and_then(|()| bench::seed_demo(8080)) {
+        let _ = server.kill();
+        return Err(e);
+    }
+    println!("\nCauserie's demo article: http://127.0.0.1:8080/  (Ctrl-C stops it)\n");
+    let status = server.wait().context("the server")?;
     if !status.success() {
         bail!("the server stopped: {status}");
     }
     Ok(())
+}
+
+/// Takes the README's screenshots of the demo article's comments, in French and, right to
+/// left, in Arabic, from a fresh server with the demo's conversation.
+fn screenshots(root: &Path) -> Result<()> {
+    tools::widget_tools(root)?;
+    tools::browser()?;
+    build::widget(root)?;
+    tools::run(Command::new("cargo").args(["build", "--quiet", "--package", "causerie-server"]))?;
+    let dir = tempfile::tempdir()?;
+    // The same article, with an Arabic page language: the widget speaks Arabic and mirrors.
+    let index = std::fs::read_to_string(root.join("www/index.html"))?;
+    let arabic = index.replacen("<html lang=\"fr\">", "<html lang=\"ar\">", 1);
+    if arabic == index {
+        bail!("www/index.html no longer starts with <html lang=\"fr\">");
+    }
+    std::fs::write(root.join("www/pkg/demo-ar.html"), arabic)?;
+    let port = 8099;
+    let mut server = Command::new(root.join("target/debug/causerie-server"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--database")
+        .arg(format!("sqlite://{}/demo.db", dir.path().display()))
+        .args(["--www", "www"])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .context("cannot start the server")?;
+    let shots = (|| {
+        bench::wait_for_port(port)?;
+        bench::seed_demo(port)?;
+        let out = root.join("docs/screenshots");
+        std::fs::create_dir_all(&out)?;
+        for (name, path) in [
+            ("demo-fr.png", "/"),
+            ("demo-ar-rtl.png", "/pkg/demo-ar.html"),
+        ] {
+            let url = format!("http://127.0.0.1:{port}{path}");
+            bench::screenshot(&url, "", &out.join(name))?;
+            println!("docs/screenshots/{name}");
+        }
+        anyhow::Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    shots
 }
 
 /// Every check and test. Each step's tests are counted; a step that fails without
