@@ -1127,3 +1127,27 @@ async fn dates_and_replies_in_the_readers_language() {
     );
     assert_eq!(text(&root, "cancel"), "Annuler la réponse");
 }
+
+/// The form goes above the comments by default, and below them with `data-form="below"`.
+#[wasm_bindgen_test]
+async fn the_form_goes_above_or_below_the_comments() {
+    reset();
+    fake_server("() => json(201, {})");
+    thread(&format!(
+        "{{ total: 1, comments: [{}] }}",
+        comment_js(1, None, "Ana", "un")
+    ));
+    for (position, form_first) in [(None, true), (Some("below"), false)] {
+        let host = new_host();
+        if let Some(position) = position {
+            host.set_attribute("data-form", position).unwrap();
+        }
+        let root = mount_on(host, "/t", "en");
+        wait_for("the thread", || {
+            root.query_selector("[data-id='1']").unwrap().is_some()
+        })
+        .await;
+        let top = |selector: &str| select(&root, selector).get_bounding_client_rect().top();
+        assert_eq!(top("form") < top("ol.comments"), form_first, "{position:?}");
+    }
+}
