@@ -229,7 +229,7 @@ pub fn CommentForm(
             data-testid="form"
         >
             // The thread puts "Reply to <name>" here while the form answers a comment.
-            <h3 id="causerie-reply-title" class="title heading">{t(Msg::Heading)}</h3>
+            <h2 id="causerie-reply-title" class="title heading">{t(Msg::Heading)}</h2>
             <p class="notes">
                 <span id="causerie-email-note">{t(Msg::EmailNote)}</span>
                 " "

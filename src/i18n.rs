@@ -1,9 +1,10 @@
-//! The reader's language: English built in, any other language's table handed over by
-//! the loader (`www/pkg/i18n/<lang>.json`, written by `cargo xtask build` from
-//! `causerie-i18n`). Plurals, numbers and dates go through the browser's `Intl`, so the
-//! wasm carries no locale data.
+//! The reader's language, as the loader hands it over: its messages and count forms
+//! (`www/pkg/i18n/<lang>.json`, written by `cargo xtask build` from `causerie-i18n`),
+//! fetched in parallel with the wasm. No language is built in, English included, so the
+//! wasm carries no messages and a reader downloads their own language and no other.
+//! Plurals, numbers and dates go through the browser's `Intl`: no locale data either.
 
-use causerie_i18n::{EN, EN_COUNTS, Msg};
+use causerie_i18n::Msg;
 use causerie_protocol::{Field, Problem};
 use wasm_bindgen::prelude::*;
 
@@ -11,65 +12,45 @@ use crate::api::get;
 
 /// The reader's language: its tag, its messages and its count forms.
 ///
-/// It is `Copy`: a table is leaked once per mounted widget, for the page's lifetime.
+/// It is `Copy`: its table is leaked once per mounted widget, for the page's lifetime.
 #[derive(Clone, Copy, Debug)]
 pub struct Lang {
     tag: &'static str,
-    table: Option<&'static [String]>,
-    /// The count forms as the loader handed them over (`{"none": …, "one": …}`); English
-    /// has `None`, and uses `EN_COUNTS`.
-    counts: Option<&'static JsValue>,
+    table: &'static [String],
+    /// The count forms (`{"none": …, "one": …, "other": …}`).
+    counts: &'static JsValue,
 }
 
 impl Lang {
-    /// English.
-    pub const EN: Lang = Lang {
-        tag: "en",
-        table: None,
-        counts: None,
-    };
-
-    /// The language `tag` with its `table` of messages in `Msg` order and its `counts`
-    /// (`{"none": …, "one": …, "other": …}`). With a table of the wrong length, or counts
-    /// without `none` and `other` forms, the widget speaks English.
-    pub fn new(tag: &str, table: Vec<String>, counts: JsValue) -> Lang {
+    /// The language `tag` with its `strings`, an array of messages in `Msg` order, and
+    /// its `counts`. `None` when the array has the wrong length (a file from another
+    /// version) or the counts lack their `none` or `other` form.
+    pub fn new(tag: &str, strings: JsValue, counts: JsValue) -> Option<Lang> {
+        let table: Vec<String> = strings
+            .dyn_into::<js_sys::Array>()
+            .ok()?
+            .iter()
+            .filter_map(|s| s.as_string())
+            .collect();
         let complete = ["none", "other"]
             .iter()
             .all(|f| get(&counts, f).is_string());
-        if table.len() != causerie_i18n::COUNT || !complete {
-            return Lang::EN;
-        }
-        Lang {
+        (table.len() == causerie_i18n::COUNT && complete).then(|| Lang {
             tag: Box::leak(tag.into()),
-            table: Some(Box::leak(table.into_boxed_slice())),
-            counts: Some(Box::leak(Box::new(counts))),
-        }
+            table: Box::leak(table.into_boxed_slice()),
+            counts: Box::leak(Box::new(counts)),
+        })
     }
 
     /// The BCP 47 tag, for `lang` attributes and `Intl`.
     pub fn tag(self) -> &'static str {
         self.tag
     }
-
-    /// The count form for the plural category `form` (or `none`), if the language has it.
-    fn count_form(self, form: &str) -> Option<String> {
-        match self.counts {
-            Some(counts) => get(counts, form).as_string(),
-            None => match form {
-                "none" => Some(EN_COUNTS.none),
-                _ => EN_COUNTS.forms.iter().find(|f| f.0 == form).map(|f| f.1),
-            }
-            .map(str::to_owned),
-        }
-    }
 }
 
 /// The text of `msg` in `lang`.
 pub fn text(lang: Lang, msg: Msg) -> &'static str {
-    match lang.table {
-        Some(table) => &table[msg as usize],
-        None => EN[msg as usize],
-    }
+    &lang.table[msg as usize]
 }
 
 /// The text of `msg`, whose `#` stands for `name`.
@@ -88,15 +69,15 @@ fn fill(template: &str, value: &str) -> String {
 /// "No comments yet", "1 comment", "3 commentaires": `n` with the plural form that the
 /// browser's `Intl.PluralRules` picks for the language, and its digits.
 pub fn count(lang: Lang, n: f64) -> String {
-    let form = if n == 0.0 {
+    let category = if n == 0.0 {
         "none".to_owned()
     } else {
         PluralRules::new(lang.tag).select(n)
     };
     let number = String::from(js_sys::Number::from(n).to_locale_string(lang.tag));
-    let template = lang
-        .count_form(&form)
-        .or_else(|| lang.count_form("other"))
+    let form = |f: &str| get(lang.counts, f).as_string();
+    let template = form(&category)
+        .or_else(|| form("other"))
         .unwrap_or_default();
     fill(&template, &number)
 }

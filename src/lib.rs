@@ -54,7 +54,7 @@ pub fn number(text: &str) -> f64 {
 ///
 /// `lang` is the language the loader chose, `strings` its table of messages (a JSON
 /// array in `causerie_i18n::Msg` order) and `counts` its count forms (`{"none": …,
-/// "one": …, "other": …}`), both `undefined` for English, the built-in language.
+/// "one": …, "other": …}`), from `pkg/i18n/<lang>.json`.
 /// `host` may carry `data-depth`, how deep replies nest (default 3).
 #[wasm_bindgen]
 pub fn mount(
@@ -65,15 +65,13 @@ pub fn mount(
     strings: JsValue,
     counts: JsValue,
 ) -> Result<(), JsValue> {
+    let lang = Lang::new(&lang, strings, counts).ok_or_else(|| {
+        JsValue::from_str("causerie: the language file does not match the widget")
+    })?;
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let sheet = CssStyleSheet::new()?;
     sheet.replace_sync(STYLE)?;
     shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
-    let table: Vec<String> = match strings.dyn_into::<js_sys::Array>() {
-        Ok(array) => array.iter().filter_map(|s| s.as_string()).collect(),
-        Err(_) => Vec::new(),
-    };
-    let lang = Lang::new(&lang, table, counts);
     let root: HtmlElement = document().create_element("div")?.unchecked_into();
     root.set_class_name("causerie");
     root.set_attribute("lang", lang.tag())?;

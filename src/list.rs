@@ -61,7 +61,7 @@ pub fn Thread(
     };
     view! {
         <section class="thread" aria-labelledby="causerie-comments-title" on:click=on_click>
-            <h3 id="causerie-comments-title" class="title count" data-testid="count"></h3>
+            <h2 id="causerie-comments-title" class="title count" data-testid="count"></h2>
             <ol class="comments" data-testid="comments"></ol>
             <button type="button" class="more" hidden data-testid="more">{text(lang, Msg::ShowMore)}</button>
         </section>
@@ -257,7 +257,7 @@ fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
             .get(..comment.author.chars().next().map_or(0, char::len_utf8))
             .unwrap_or_default(),
     );
-    let heading = node(&header, "h4", "name");
+    let heading = node(&header, "h3", "name");
     // An `<a>` without `href` is not a link: one element serves both cases.
     let author = node(&heading, "a", "author");
     attr(&author, "part", "author");

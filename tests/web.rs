@@ -72,12 +72,10 @@ fn new_host() -> HtmlElement {
 }
 
 fn mount_on(host: HtmlElement, page: &str, lang: &str) -> ShadowRoot {
-    let Some(locale) = causerie_i18n::LOCALES
+    let locale = causerie_i18n::LOCALES
         .iter()
-        .find(|l| l.tag == lang && lang != "en")
-    else {
-        return mount_with(host, page, lang, JsValue::UNDEFINED, JsValue::UNDEFINED);
-    };
+        .find(|l| l.tag == lang)
+        .unwrap_or_else(|| panic!("no language {lang}"));
     let strings: Array = locale
         .messages
         .iter()
@@ -88,7 +86,9 @@ fn mount_on(host: HtmlElement, page: &str, lang: &str) -> ShadowRoot {
     for (category, form) in locale.counts.forms {
         Reflect::set(&counts, &(*category).into(), &(*form).into()).unwrap();
     }
-    mount_with(host, page, lang, strings.into(), counts.into())
+    mount_with(host.clone(), page, lang, strings.into(), counts.into()).unwrap();
+    host.shadow_root()
+        .expect("the widget attaches an open shadow root")
 }
 
 fn mount_with(
@@ -97,19 +97,9 @@ fn mount_with(
     lang: &str,
     strings: JsValue,
     counts: JsValue,
-) -> ShadowRoot {
+) -> Result<(), JsValue> {
     let backend = "https://comments.test".to_owned();
-    causerie::mount(
-        host.clone(),
-        backend,
-        page.into(),
-        lang.into(),
-        strings,
-        counts,
-    )
-    .unwrap();
-    host.shadow_root()
-        .expect("the widget attaches an open shadow root")
+    causerie::mount(host, backend, page.into(), lang.into(), strings, counts)
 }
 
 /// What the fake server answers to GETs: JS that returns a thread for `url`.
@@ -320,23 +310,24 @@ async fn french_table_gives_french() {
         error_of(&root, "comment").await,
         "Veuillez écrire votre commentaire."
     );
-    // A table of the wrong length (an older or broken file) falls back to English.
+    // A table of the wrong length (a file of another version) is refused, and the host
+    // is left as it was.
     let short: JsValue = ["Bonjour"]
         .iter()
         .map(|s| JsValue::from_str(s))
         .collect::<Array>()
         .into();
     let counts = JSON::parse(r##"{"none": "Aucun", "other": "# commentaires"}"##).unwrap();
-    let root = mount_with(new_host(), "/fr", "fr", short, counts);
-    assert!(root.text_content().unwrap().contains("Leave a Reply"));
-    assert_eq!(
-        root.query_selector(".causerie")
+    let host = new_host();
+    let refused = mount_with(host.clone(), "/fr", "fr", short, counts);
+    assert!(
+        refused
+            .unwrap_err()
+            .as_string()
             .unwrap()
-            .unwrap()
-            .get_attribute("lang")
-            .as_deref(),
-        Some("en")
+            .contains("language file")
     );
+    assert!(host.shadow_root().is_none());
 }
 
 #[wasm_bindgen_test]

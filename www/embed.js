@@ -6,10 +6,15 @@
  *   data-backend  the comment server's origin (default: this script's origin)
  *   data-page     the thread id (default: the path of <link rel=canonical>, else location.pathname)
  *   data-lang     the language (default: the page's <html lang>, else the browser's, else English); the
- *                 widget's messages for it are fetched with the wasm, from pkg/i18n/
+ *                 widget's messages for it are fetched with the wasm, from pkg/i18n/ (English too:
+ *                 no language is built into the wasm)
  *   data-target   a CSS selector for where to render (default: right after this script)
  *   data-form     "above" (default) or "below": where the form goes, relative to the comments
  *   data-depth    how deep replies nest, from 1 (no nesting) to any; default 3
+ *   data-strings  your own wording for some messages, as JSON (see strings.js)
+ *   data-theme    "light" (default), "dark", or "auto": dark when the page's <html> has the class
+ *                 "dark" or data-theme="dark", light when it has "light", else as the reader's
+ *                 system prefers; followed as the page changes it
  *   data-counts-only  present on pages that show counts but no comment form
  *
  * Any element with data-causerie-count="/path/of/article" gets that page's number of
@@ -36,7 +41,7 @@
 
   var backend = data.backend || src.origin;
 
-  // English is built into the widget; another language's messages come in one small file.
+  // Each language's messages come in one small file; a language without one gets English.
   var lang = (data.lang || document.documentElement.lang || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
   if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
   var files = {};
@@ -60,6 +65,21 @@
     script.parentNode.insertBefore(host, script.nextSibling);
   }
   host.setAttribute("data-causerie", "");
+
+  // The colour scheme, as the stylesheet reads it: data-scheme="dark" or "light".
+  var theme = data.theme || "light";
+  var html = document.documentElement;
+  var system = matchMedia("(prefers-color-scheme: dark)");
+  function scheme() {
+    var page = html.getAttribute("data-theme") || (html.classList.contains("dark") ? "dark" : html.classList.contains("light") ? "light" : "");
+    var t = theme !== "auto" ? theme : /^(dark|light)$/.test(page) ? page : system.matches ? "dark" : "light";
+    host.setAttribute("data-scheme", t);
+  }
+  scheme();
+  if (theme === "auto") {
+    new MutationObserver(scheme).observe(html, { attributes: true, attributeFilter: ["class", "data-theme"] });
+    system.addEventListener("change", scheme);
+  }
   if (data.form) host.setAttribute("data-form", data.form);
   if (data.depth) host.setAttribute("data-depth", data.depth);
 
@@ -67,12 +87,17 @@
   function load() {
     if (started) return;
     started = true;
-    Promise.all([import(new URL("pkg/causerie.js", src).href), lang === "en" ? null : file(lang)])
+    var words = file(lang).then(function (t) { return t ? [lang, t] : file("en").then(function (e) { return ["en", e]; }); });
+    if (data.strings) {
+      words = Promise.all([words, import(new URL("pkg/strings.js", src).href)])
+        .then(function (w) { return w[1].default(w[0], data.strings, src); });
+    }
+    Promise.all([import(new URL("pkg/causerie.js", src).href), words])
       .then(function (loaded) {
-        var widget = loaded[0], table = loaded[1];
-        if (table) host.dir = table.dir;
+        var widget = loaded[0], tag = loaded[1][0], table = loaded[1][1];
+        host.dir = table.dir;
         return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
-          widget.mount(host, backend, page(), table ? lang : "en", table && table.messages, table && table.counts);
+          widget.mount(host, backend, page(), tag, table.messages, table.counts);
         });
       })
       .catch(function (e) { console.error("causerie: the widget could not load", e); });

@@ -21,10 +21,23 @@ mod pt;
 mod ru;
 mod uk;
 
-/// A message of the widget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Msg {
+/// Declares `Msg` and `NAMES` from one list, so that they cannot disagree.
+macro_rules! messages {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// A message of the widget.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Msg {
+            $($(#[$doc])* $name,)*
+        }
+
+        /// The name of each message, in `Msg` order: the keys a site owner uses to
+        /// override a message (`data-strings='{"Submit": "Publish"}'`).
+        pub const NAMES: [&str; COUNT] = [$(stringify!($name),)*];
+    };
+}
+
+messages! {
     Heading,
     EmailNote,
     RequiredNote,
@@ -73,10 +86,6 @@ pub type Table = [&'static str; COUNT];
 
 /// English, the widget's built-in language.
 pub const EN: Table = en::TABLE;
-
-/// English's count forms, built into the widget with `EN`. (Reaching them through
-/// `LOCALES` would put every language's table in the wasm.)
-pub const EN_COUNTS: Counts = en::COUNTS;
 
 /// How a language says how many comments a page has.
 #[derive(Debug)]

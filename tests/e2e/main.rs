@@ -401,7 +401,7 @@ async fn a_comment_is_posted_stored_private_and_durable() {
         let early = js(&c, "return performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'));").await?;
         assert_eq!(early, json!(false), "the widget loaded before the reader scrolled to it");
         open_comments(&c).await?;
-        let heading = js(&c, "return root.querySelector('h3').textContent;").await?;
+        let heading = js(&c, "return root.querySelector('h2').textContent;").await?;
         assert_eq!(heading, json!("Laisser un commentaire"));
         fill_and_submit(&c, comment, email).await?;
         until(&c, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Votre commentaire est publié.'").await?;
@@ -553,7 +553,7 @@ async fn a_page_on_another_origin_under_a_strict_csp_posts_through_cors() {
         // The widget rendered into the `data-target` element, in the `data-lang` language
         // (which wins over the page's `<html lang="en">`), its messages fetched cross-origin.
         assert_eq!(js(&c, "return host.id;").await?, json!("here"));
-        assert_eq!(js(&c, "return root.querySelector('h3').textContent;").await?, json!("Laisser un commentaire"));
+        assert_eq!(js(&c, "return root.querySelector('h2').textContent;").await?, json!("Laisser un commentaire"));
         fill_and_submit(&c, comment, "cors@example.org").await?;
         until(&c, "the confirmation", "root.querySelector('[data-testid=status]').textContent === 'Votre commentaire est publié.'").await?;
         assert_eq!(js(&c, "return window.__violations;").await?, json!([]), "the documented CSP is enough");
@@ -1239,7 +1239,7 @@ async fn an_arabic_page_gets_a_mirrored_widget() {
     with_session(&browser, "arabic", |c| async move {
         c.goto(&url).await?;
         open_comments(&c).await?;
-        assert_eq!(js(&c, "return root.querySelector('h3').textContent;").await?, json!("اترك تعليقًا"));
+        assert_eq!(js(&c, "return root.querySelector('h2').textContent;").await?, json!("اترك تعليقًا"));
         assert_eq!(js(&c, "return host.dir;").await?, json!("rtl"));
         let mirrored = js(&c, "const box = root.querySelector('.causerie').getBoundingClientRect();
             const label = root.querySelector('label[for=causerie-author]').getBoundingClientRect();
@@ -1272,9 +1272,257 @@ async fn without_a_page_language_the_browser_language_is_used() {
         open_comments(&c).await?;
         assert_eq!(js(&c, "return navigator.language;").await?, json!("de-DE"));
         assert_eq!(
-            js(&c, "return root.querySelector('h3').textContent;").await?,
+            js(&c, "return root.querySelector('h2').textContent;").await?,
             json!("Schreibe einen Kommentar")
         );
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// axe-core, as `cargo xtask test` installs it from npm.
+fn axe_source() -> String {
+    let axe = root().join("target/tools/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&axe).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: `cargo xtask test` installs axe-core 4.14.1 from npm",
+            axe.display()
+        )
+    })
+}
+
+/// Runs axe-core 4.14.1 on the whole page, the widget's shadow root included, with every
+/// rule it enables by default, and returns its violations, one line each.
+async fn axe(c: &Client, axe: &str, state: &str) -> Result<Vec<String>> {
+    if js(c, "return typeof window.axe;").await? != json!("object") {
+        c.execute(axe, vec![]).await?;
+    }
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(r.violations.flatMap(v => v.nodes.map(n =>
+                    v.id + ' (' + v.impact + '): ' + JSON.stringify(n.target) + ' ' + n.failureSummary))))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await?;
+    let found: Vec<String> = serde_json::from_value(found)?;
+    Ok(found
+        .into_iter()
+        .map(|v| format!("[{state}] {v}"))
+        .collect())
+}
+
+/// The demo page's theme switch, as a reader presses it.
+async fn press_theme_switch(c: &Client) -> Result<()> {
+    c.find(Locator::Css("#theme")).await?.click().await?;
+    Ok(())
+}
+
+/// axe-core finds nothing wrong on the demo article with its widget, in light and in
+/// dark: the empty form, the form with errors, while sending, after posting, a thread
+/// with replies, and the form open to reply.
+#[tokio::test]
+async fn axe_finds_no_violation_in_any_state_in_light_and_dark() {
+    preconditions();
+    let axe_js = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.post_json(&json!({"page": DEMO_PAGE, "comment": "Premier ! https://example.org/a", "author": "Ana", "email": "a@example.org", "url": "ana.example.org"}));
+    let browser = Browser::start();
+    let page = server.url("/");
+    with_session(&browser, "axe", |c| async move {
+        let mut violations = Vec::new();
+        for theme in ["light", "dark"] {
+            c.goto(&page).await?;
+            if theme == "dark" {
+                press_theme_switch(&c).await?;
+                until(&c, "the dark widget", "host.dataset.scheme === 'dark'").await?;
+            }
+            open_comments(&c).await?;
+            until(&c, "the thread", "root.querySelector('li[data-id]')").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, empty")).await?);
+            click_submit(&c).await?;
+            until(&c, "the errors", "root.querySelector('[aria-invalid=true]')").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, errors")).await?);
+            // Sending: the server's answer is held back.
+            js(&c, "window.__fetch = window.fetch; window.fetch = (url, init) =>
+                init && init.method === 'POST' ? new Promise(r => { window.__go = () => r(window.__fetch(url, init)); }) : window.__fetch(url, init);").await?;
+            fill_and_submit(&c, "Une réponse accessible.", "b@example.org").await?;
+            until(&c, "the post in flight", "root.querySelector('[data-testid=submit]').disabled").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, sending")).await?);
+            js(&c, "window.__go();").await?;
+            until(&c, "the posted comment", "root.querySelectorAll('li[data-id]').length >= 2").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, posted")).await?);
+            reply_to(&c, "Premier ! https://example.org/a").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, replying")).await?);
+        }
+        assert!(violations.is_empty(), "axe found:\n{}", violations.join("\n"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// Presses keys, as a keyboard does: each a key down and a key up, on whatever has focus.
+async fn press(c: &Client, keys: &str) -> Result<()> {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    c.perform_actions(actions).await?;
+    Ok(())
+}
+
+const TAB: &str = "\u{e004}";
+const SHIFT_TAB_DOWN: char = '\u{e008}';
+const ENTER: &str = "\u{e007}";
+
+/// Shift+Tab.
+async fn back_tab(c: &Client) -> Result<()> {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down {
+            value: SHIFT_TAB_DOWN,
+        })
+        .then(KeyAction::Down { value: '\u{e004}' })
+        .then(KeyAction::Up { value: '\u{e004}' })
+        .then(KeyAction::Up {
+            value: SHIFT_TAB_DOWN,
+        });
+    c.perform_actions(actions).await?;
+    Ok(())
+}
+
+/// What has focus, through the widget's shadow root: its `data-testid` (or tag name),
+/// and whether a focus indicator shows (an outline or a box shadow).
+async fn focused(c: &Client) -> Result<(String, bool)> {
+    let v = js(
+        c,
+        "let e = document.activeElement;
+         while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+         const s = getComputedStyle(e);
+         return [e.dataset.testid || e.getAttribute('name') || e.tagName.toLowerCase(),
+                 (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none'];",
+    )
+    .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Tabs until `testid` has focus (at most `max` presses), checking on the way that
+/// focus never disappears and always shows.
+async fn tab_to(c: &Client, testid: &str, max: usize) -> Result<()> {
+    for _ in 0..max {
+        press(c, TAB).await?;
+        let (now, visible) = focused(c).await?;
+        if now == "body" {
+            return Err(format!("focus was lost on the way to {testid}").into());
+        }
+        if now == testid {
+            if !visible {
+                return Err(format!("{testid} has focus but shows no focus indicator").into());
+            }
+            return Ok(());
+        }
+    }
+    Err(format!("{testid} not reached in {max} tabs").into())
+}
+
+/// The whole flow by keyboard alone: tab to the form, type, submit, meet errors, fix
+/// them, post; reply to a comment, cancel, reply again. Focus always shows, and is never
+/// lost: after errors it is on the first wrong field, after Cancel on the Reply button.
+#[tokio::test]
+async fn the_whole_flow_works_by_keyboard_alone() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.post_json(&json!({"page": DEMO_PAGE, "comment": "Premier !", "author": "Ana", "email": "a@example.org"}));
+    let browser = Browser::start();
+    let page = server.url("/");
+    with_session(&browser, "keyboard", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(&c, "the thread", "root.querySelector('li[data-id]')").await?;
+        js(&c, "window.scrollTo(0, 0); document.activeElement.blur();").await?;
+        tab_to(&c, "comment", 40).await?;
+        press(&c, "Un commentaire au clavier.").await?;
+        tab_to(&c, "author", 1).await?;
+        press(&c, "Zoé").await?;
+        tab_to(&c, "email", 1).await?;
+        press(&c, "zoe@").await?;
+        tab_to(&c, "url", 1).await?;
+        tab_to(&c, "remember", 1).await?;
+        tab_to(&c, "submit", 1).await?;
+        press(&c, ENTER).await?;
+        until(
+            &c,
+            "the error",
+            "root.querySelector('[data-testid=email-error]').textContent !== ''",
+        )
+        .await?;
+        assert_eq!(
+            focused(&c).await?,
+            ("email".to_owned(), true),
+            "focus goes to the first wrong field"
+        );
+        press(&c, "example.org").await?;
+        tab_to(&c, "url", 1).await?;
+        tab_to(&c, "remember", 1).await?;
+        tab_to(&c, "submit", 1).await?;
+        press(&c, ENTER).await?;
+        until(
+            &c,
+            "the comment",
+            "root.querySelectorAll('li[data-id]').length === 2",
+        )
+        .await?;
+        let status = js(
+            &c,
+            "return root.querySelector('[data-testid=status]').textContent;",
+        )
+        .await?;
+        assert_eq!(status, json!("Votre commentaire est publié."));
+
+        // Reply to the first comment, cancel, and reply again.
+        tab_to(&c, "reply", 20).await?;
+        press(&c, ENTER).await?;
+        assert_eq!(
+            focused(&c).await?.0,
+            "comment",
+            "Reply puts focus in the form"
+        );
+        let heading = js(
+            &c,
+            "return root.querySelector('form .heading').textContent;",
+        )
+        .await?;
+        assert_eq!(heading, json!("Répondre à Ana"));
+        tab_to(&c, "cancel", 10).await?;
+        press(&c, ENTER).await?;
+        assert_eq!(
+            focused(&c).await?,
+            ("reply".to_owned(), true),
+            "Cancel gives focus back to Reply"
+        );
+        press(&c, ENTER).await?;
+        press(&c, "Merci !").await?;
+        tab_to(&c, "submit", 10).await?;
+        press(&c, ENTER).await?;
+        until(
+            &c,
+            "the reply",
+            "root.querySelector('li[data-id] > .replies > li[data-id]')",
+        )
+        .await?;
+        // Focus goes to the reply just posted, and shows.
+        assert_eq!(focused(&c).await?, ("entry".to_owned(), true));
+        back_tab(&c).await?;
+        assert_ne!(focused(&c).await?.0, "body");
         Ok(())
     })
     .await

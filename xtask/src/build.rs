@@ -86,16 +86,21 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         .arg(root.join("www/embed.js"))
         .args(["--minify", "--log-level=warning", "--legal-comments=none"])
         .arg(format!("--outfile={}", loader.display())))?;
+    // The modules that pages load only when they need them: counts, and overrides.
     let counts = pkg.join("counts.js");
-    run(Command::new(esbuild(root))
-        .arg(root.join("www/counts.js"))
-        .args([
-            "--minify",
-            "--format=esm",
-            "--log-level=warning",
-            "--legal-comments=none",
-        ])
-        .arg(format!("--outfile={}", counts.display())))?;
+    let strings = pkg.join("strings.js");
+    for module in [&counts, &strings] {
+        let name = module.file_name().expect("a file name");
+        run(Command::new(esbuild(root))
+            .arg(root.join("www").join(name))
+            .args([
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+                "--legal-comments=none",
+            ])
+            .arg(format!("--outfile={}", module.display())))?;
+    }
     let glue = pkg.join("causerie.js");
     run(Command::new(esbuild(root))
         .arg(&glue)
@@ -107,7 +112,7 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         ])
         .arg(format!("--outfile={}", glue.display())))?;
 
-    let mut files: Vec<PathBuf> = vec![loader, glue, wasm, counts];
+    let mut files: Vec<PathBuf> = vec![loader, glue, wasm, counts, strings];
     files.extend(write_locales(&pkg)?);
     let mut sizes = Vec::new();
     for file in files {
@@ -151,6 +156,11 @@ fn write_locales(pkg: &Path) -> Result<Vec<PathBuf>> {
         std::fs::write(&file, serde_json::to_string(&json)?)?;
         files.push(file);
     }
+    // The message names, for `strings.js`.
+    std::fs::write(
+        dir.join("keys.json"),
+        serde_json::to_string(&causerie_i18n::NAMES)?,
+    )?;
     Ok(files)
 }
 
@@ -182,11 +192,11 @@ pub fn check_budgets(sizes: &[Size]) -> Result<()> {
     Ok(())
 }
 
-/// What an article's reader downloads: everything but `counts.js`, and only the largest
-/// language file.
+/// What an article's reader downloads: everything but the modules that only some pages
+/// load (`counts.js`, `strings.js`), and only the largest language file.
 fn reader_total(sizes: &[Size], size: impl Fn(&Size) -> usize) -> usize {
     let locale = |s: &&Size| s.name.contains("/i18n/");
-    let counts = |s: &&Size| s.name.ends_with("counts.js");
+    let counts = |s: &&Size| s.name.ends_with("counts.js") || s.name.ends_with("strings.js");
     let files = sizes
         .iter()
         .filter(|s| !locale(s) && !counts(s))

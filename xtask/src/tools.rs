@@ -14,8 +14,9 @@ use anyhow::{Context, Result, bail};
 /// The wasm-bindgen CLI must match the `wasm-bindgen` crate in Cargo.lock exactly.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// The npm packages: wasm-opt (Debian's binaryen 108 silently corrupts the module; npm's
-/// 132 is right) and esbuild, which minifies the loader and wasm-bindgen's JS glue.
-const NPM_PACKAGES: [&str; 2] = ["binaryen@132.0.0", "esbuild@0.25.12"];
+/// 132 is right), esbuild, which minifies the loader and wasm-bindgen's JS glue, and
+/// axe-core, which the accessibility tests inject into the page.
+const NPM_PACKAGES: [&str; 3] = ["binaryen@132.0.0", "esbuild@0.25.12", "axe-core@4.14.1"];
 
 /// The wasm32 target, wasm-bindgen and wasm-opt.
 pub fn widget_tools(root: &Path) -> Result<()> {
@@ -40,15 +41,16 @@ pub fn widget_tools(root: &Path) -> Result<()> {
         ]))
         .context("cannot install wasm-bindgen-cli")?;
     }
-    if !wasm_opt(root).is_file() || !esbuild(root).is_file() {
-        println!("installing {} from npm", NPM_PACKAGES.join(" and "));
+    let axe = root.join("target/tools/node_modules/axe-core/axe.min.js");
+    if !wasm_opt(root).is_file() || !esbuild(root).is_file() || !axe.is_file() {
+        println!("installing {} from npm", NPM_PACKAGES.join(", "));
         let prefix = root.join("target/tools");
         std::fs::create_dir_all(&prefix)?;
         run(Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
             .arg(&prefix)
             .args(NPM_PACKAGES))
-        .context("cannot install wasm-opt and esbuild: npm (Node.js) is needed")?;
+        .context("cannot install wasm-opt, esbuild and axe-core: npm (Node.js) is needed")?;
     }
     Ok(())
 }
