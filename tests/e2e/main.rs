@@ -1528,3 +1528,143 @@ async fn the_whole_flow_works_by_keyboard_alone() {
     .await
     .unwrap();
 }
+
+/// Themes: `data-theme="auto"` follows the page's `<html>` as it toggles a class or
+/// `data-theme` at runtime, and `dark` is dark whatever the page says.
+#[tokio::test]
+async fn the_theme_follows_the_page_at_runtime() {
+    preconditions();
+    let TwoOrigins {
+        site,
+        comments: _comments,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Themes</title></head>
+<body><main><h1>Themes</h1><div id="auto"></div><div id="dark"></div>
+<script src="{w}/embed.js" data-target="#auto" data-theme="auto" defer></script>
+<script src="{w}/embed.js" data-target="#dark" data-theme="dark" defer></script></main></body></html>"##
+        )
+    });
+    let url = site.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "themes", |c| async move {
+        c.goto(&url).await?;
+        let background = |id: &str| {
+            format!(
+                "return getComputedStyle(document.querySelector('#{id}').shadowRoot.querySelector('.causerie')).backgroundColor;"
+            )
+        };
+        until(&c, "both widgets", "document.querySelector('#auto').shadowRoot && document.querySelector('#dark').shadowRoot").await?;
+        assert_eq!(js(&c, &background("dark")).await?, json!("rgb(27, 30, 36)"));
+        assert_eq!(js(&c, &background("auto")).await?, json!("rgba(0, 0, 0, 0)"));
+        for (toggle, scheme) in [
+            ("document.documentElement.classList.add('dark')", "dark"),
+            ("document.documentElement.classList.remove('dark')", "light"),
+            ("document.documentElement.dataset.theme = 'dark'", "dark"),
+            ("document.documentElement.dataset.theme = 'light'", "light"),
+        ] {
+            js(&c, toggle).await?;
+            until(&c, toggle, &format!("document.querySelector('#auto').dataset.scheme === '{scheme}'")).await?;
+            let expected = if scheme == "dark" { "rgb(27, 30, 36)" } else { "rgba(0, 0, 0, 0)" };
+            assert_eq!(js(&c, &background("auto")).await?, json!(expected), "{toggle}");
+            assert_eq!(js(&c, &background("dark")).await?, json!("rgb(27, 30, 36)"), "{toggle}");
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// A site owner rewords messages from the embed tag, without rebuilding: known names are
+/// replaced, an unknown one is reported and ignored, and a reader downloads only their
+/// own language's file.
+#[tokio::test]
+async fn a_site_owner_overrides_single_messages() {
+    preconditions();
+    let TwoOrigins {
+        site,
+        comments: _comments,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Article</title></head>
+<body><main><h1>Article</h1>
+<script src="{w}/embed.js" data-strings='{{"Submit": "Publier mon avis", "Heading": "Votre avis", "count.none": "Soyez le premier !", "Nope": "x"}}' defer></script>
+</main></body></html>"#
+        )
+    });
+    let url = site.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "strings", |c| async move {
+        c.goto(&url).await?;
+        open_comments(&c).await?;
+        until(&c, "the count", "root.querySelector('[data-testid=count]').textContent !== ''").await?;
+        let shown = js(&c, "return [root.querySelector('[data-testid=submit]').textContent.trim(),
+            root.querySelector('form .heading').textContent, root.querySelector('[data-testid=count]').textContent,
+            root.querySelector('label[for=causerie-author]').textContent];").await?;
+        assert_eq!(shown, json!(["Publier mon avis", "Votre avis", "Soyez le premier !", "Nom *"]));
+        let languages = js(&c, "return performance.getEntriesByType('resource').map(r => r.name)
+            .filter(n => n.includes('/i18n/')).map(n => n.split('/').pop()).sort();").await?;
+        assert_eq!(languages, json!(["fr.json", "keys.json"]));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// A host page with aggressive global CSS (`* { all: unset }`, `!important` rules on
+/// `input`, `textarea` and `button`) leaves the widget intact: the shadow root keeps the
+/// page's rules out, and the widget's `:host { display: block !important }` holds. (The
+/// host element itself stays the site owner's to size and place.)
+#[tokio::test]
+async fn hostile_page_css_leaves_the_widget_intact() {
+    preconditions();
+    let TwoOrigins {
+        site,
+        comments: _comments,
+        _dir,
+    } = two_origins(|w| {
+        format!(
+            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hostile</title>
+<style>
+* {{ all: unset; }}
+input, textarea, button {{ display: none !important; width: 1px !important; color: red !important; font-size: 4px !important; }}
+body {{ font: 12px/1 monospace; }}
+button {{ background: yellow !important; }}
+</style></head>
+<body><h1>Hostile</h1><script src="{w}/embed.js" defer></script></body></html>"#
+        )
+    });
+    let url = site.url("/");
+    let browser = Browser::start();
+    with_session(&browser, "hostile", |c| async move {
+        c.goto(&url).await?;
+        open_comments(&c).await?;
+        let layout = js(
+            &c,
+            "const r = e => root.querySelector(e).getBoundingClientRect();
+            const s = e => getComputedStyle(root.querySelector(e));
+            return [r('[data-testid=comment]').height >= 100, r('[data-testid=email]').width >= 200,
+                    s('[data-testid=submit]').display, s('[data-testid=submit]').backgroundColor,
+                    s('[data-testid=email]').fontSize, s('[data-testid=email]').color,
+                    getComputedStyle(host).display];",
+        )
+        .await?;
+        assert_eq!(
+            layout,
+            json!([
+                true,
+                true,
+                "block",
+                "rgb(11, 87, 208)",
+                "16px",
+                "rgb(31, 31, 31)",
+                "block"
+            ])
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
