@@ -28,6 +28,7 @@ use crate::{
     error::ApiError,
     feed::{self, FeedInfo},
     store::{Created, Idempotency, StoredResponse},
+    text::Lang,
 };
 
 /// `POST /api/v1/comments`: 201 with the published comment, or 202 when it is held.
@@ -83,6 +84,8 @@ pub struct ListQuery {
     after: Option<String>,
     /// How many threads at most, 1 to `MAX_LIST_LIMIT`; all of them without it.
     limit: Option<u32>,
+    /// For the feed: the language of its titles (else `Accept-Language`).
+    lang: Option<String>,
 }
 
 /// `GET /api/v1/comments?page=…`: the published comments of a page, oldest first.
@@ -176,7 +179,9 @@ pub async fn feed(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let page = page_of(&list_query(query)?)?;
+    let query = list_query(query)?;
+    let page = page_of(&query)?;
+    let lang = Lang::of(query.lang.as_deref(), &headers);
     let (comments, _) = state.store.threads(&page, 0, None).await?;
     let host = headers
         .get(header::HOST)
@@ -202,6 +207,7 @@ pub async fn feed(
         self_url: &self_url,
         article_url: article.as_deref(),
         page: &page,
+        lang,
     };
     Ok((
         [

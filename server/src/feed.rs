@@ -22,6 +22,8 @@ pub struct FeedInfo<'a> {
     pub article_url: Option<&'a str>,
     /// The thread id.
     pub page: &'a str,
+    /// The language of the feed's own words.
+    pub lang: crate::text::Lang,
 }
 
 /// The feed of `comments`, newest first. `comments` are a page's published comments, in
@@ -33,9 +35,17 @@ pub fn atom(info: &FeedInfo<'_>, comments: &[Comment]) -> String {
     let updated = newest.iter().map(|c| c.created).max().unwrap_or(0);
 
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    let _ = writeln!(
+        xml,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">",
+        info.lang.tag()
+    );
     let _ = writeln!(xml, "  <id>{}</id>", escape(&tag(info.host, info.page)));
-    let _ = writeln!(xml, "  <title>Comments on {}</title>", escape(info.page));
+    let _ = writeln!(
+        xml,
+        "  <title>{}</title>",
+        escape(&info.lang.feed_title(info.page))
+    );
     let _ = writeln!(xml, "  <updated>{}</updated>", rfc3339(updated));
     let _ = writeln!(
         xml,
@@ -54,7 +64,8 @@ pub fn atom(info: &FeedInfo<'_>, comments: &[Comment]) -> String {
         let id = tag(info.host, &format!("{}#comment-{}", info.page, c.id));
         xml.push_str("  <entry>\n");
         let _ = writeln!(xml, "    <id>{}</id>", escape(&id));
-        let _ = writeln!(xml, "    <title>{}</title>", escape(&c.author));
+        let title = info.lang.entry_title(&c.author, c.parent.is_some());
+        let _ = writeln!(xml, "    <title>{}</title>", escape(&title));
         xml.push_str("    <author>");
         let _ = write!(xml, "<name>{}</name>", escape(&c.author));
         if let Some(url) = &c.url {

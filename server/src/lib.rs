@@ -15,6 +15,7 @@ mod error;
 mod feed;
 mod serve;
 pub mod store;
+mod text;
 
 use std::{path::Path, sync::Arc};
 

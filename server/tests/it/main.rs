@@ -597,8 +597,10 @@ async fn atom_feed_of_a_page() {
     );
     let xml = feed.text();
     assert!(xml.starts_with(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">"
     ));
+    assert!(xml.contains("<title>Comments on /a</title>"), "{xml}");
+    assert!(xml.contains("<title>Comment by Zoé</title>"), "{xml}");
     assert!(
         xml.contains("<id>tag:comments.example.com,2026:/a</id>"),
         "{xml}"
@@ -617,6 +619,23 @@ async fn atom_feed_of_a_page() {
     assert_eq!(xml.matches("<uri>https://example.org/</uri>").count(), 2);
     let missing = app.get("/api/v1/feed").await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+
+    // In French, for a French reader's feed reader, or when asked.
+    let first = app.get("/api/v1/comments?page=/a").await.json()["comments"][0]["id"].clone();
+    let mut reply = comment("/a", "Merci");
+    reply["parent"] = first;
+    app.post(reply.to_string(), None).await;
+    for request in [
+        Request::get("/api/v1/feed?page=/a")
+            .header(header::ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9,en;q=0.8"),
+        Request::get("/api/v1/feed?page=/a&lang=fr"),
+    ] {
+        let xml = app.send(request.body(Body::empty()).unwrap()).await.text();
+        assert!(xml.contains("xml:lang=\"fr\""), "{xml}");
+        assert!(xml.contains("<title>Commentaires sur /a</title>"), "{xml}");
+        assert!(xml.contains("<title>Commentaire de Zoé</title>"), "{xml}");
+        assert!(xml.contains("<title>Réponse de Zoé</title>"), "{xml}");
+    }
 }
 
 /// Keys are forgotten after their time: the same key then creates a new comment.
