@@ -78,8 +78,8 @@ fn demo(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Takes the README's screenshots of the demo article's comments, in French and, right to
-/// left, in Arabic, from a fresh server with the demo's conversation.
+/// Takes the README's screenshots of the demo article's comments, in French, light and
+/// dark, and, right to left, in Arabic, from a fresh server with the demo's conversation.
 fn screenshots(root: &Path) -> Result<()> {
     tools::widget_tools(root)?;
     tools::browser()?;
@@ -107,12 +107,14 @@ fn screenshots(root: &Path) -> Result<()> {
         bench::seed_demo(port)?;
         let out = root.join("docs/screenshots");
         std::fs::create_dir_all(&out)?;
-        for (name, path) in [
-            ("demo-fr.png", "/"),
-            ("demo-ar-rtl.png", "/pkg/demo-ar.html"),
+        let dark = "document.documentElement.classList.add('dark')";
+        for (name, path, before) in [
+            ("demo-fr.png", "/", ""),
+            ("demo-fr-dark.png", "/", dark),
+            ("demo-ar-rtl.png", "/pkg/demo-ar.html", ""),
         ] {
             let url = format!("http://127.0.0.1:{port}{path}");
-            bench::screenshot(&url, "", &out.join(name))?;
+            bench::screenshot(&url, before, &out.join(name))?;
             println!("docs/screenshots/{name}");
         }
         anyhow::Ok(())
