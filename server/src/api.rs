@@ -43,6 +43,8 @@ pub async fn create_comment(
     let status = match state.moderation {
         Moderation::Publish => Status::Published,
         Moderation::Hold => Status::Pending,
+        Moderation::FirstTime if state.store.is_known(&valid.email).await? => Status::Published,
+        Moderation::FirstTime => Status::Pending,
     };
     // The fingerprint is taken over the parsed body, so that the same comment sent with
     // other white space or key order is the same request.

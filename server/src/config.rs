@@ -5,13 +5,17 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Causerie's reference comment server: it stores, moderates and serves the comments of
 /// your articles, and serves the widget (`embed.js`) that your pages load.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "causerie-server", version, about, long_about = None)]
+#[command(name = "causerie-server", version, about, long_about = None, args_override_self = true)]
 pub struct Config {
+    /// Without a command, the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The address and port to listen on.
     #[arg(long, env = "CAUSERIE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -49,15 +53,63 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_CLIENT_TIMEOUT", default_value_t = 10)]
     pub client_timeout: u64,
 
-    /// What happens to a new comment: `publish` shows it at once; `hold` keeps it for
-    /// moderation, and only its author sees it until then.
-    #[arg(long, env = "CAUSERIE_MODERATION", value_enum, default_value_t = Moderation::Publish)]
+    /// What happens to a new comment: `first-time` holds the comments of commenters
+    /// whose e-mail address has no approved comment yet, and publishes the others;
+    /// `hold` holds every comment; `publish` shows every comment at once. Only its author
+    /// sees a held comment until the site owner approves it at `/admin`.
+    #[arg(long, env = "CAUSERIE_MODERATION", value_enum, default_value_t = Moderation::FirstTime)]
     pub moderation: Moderation,
+}
+
+/// The commands for the site owner, on the same database as the server.
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Moderate from a terminal, or set the admin password.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+/// `causerie-server admin …`
+#[derive(Clone, Debug, Subcommand)]
+pub enum Admin {
+    /// Sets the password of the admin page (`/admin`), read from the terminal or from
+    /// standard input; only its Argon2 hash is stored. Closes every admin session.
+    SetPassword,
+    /// Lists comments, held ones first, with their e-mail addresses.
+    List {
+        /// Only those whose page, name, e-mail or text contains this.
+        #[arg(long, default_value = "")]
+        search: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Publishes comments, and remembers their authors as known.
+    Approve {
+        /// The comments' ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+    /// Deletes comments, with the replies under them.
+    Delete {
+        /// The comments' ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+    /// Hides comments as spam.
+    Spam {
+        /// The comments' ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
 }
 
 /// What happens to a new comment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Moderation {
+    /// Comments from e-mail addresses with an approved comment are published at once;
+    /// the others wait for the site owner.
+    FirstTime,
     /// Every comment is published at once.
     Publish,
     /// Every comment waits for the site owner.

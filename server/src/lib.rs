@@ -6,9 +6,11 @@
 //!
 //! Routes:
 //! - `/api/v1/…`: the JSON API (`api.rs`), with CORS for the configured site origins;
+//! - `/admin`: the site owner's moderation page (`admin.rs`);
 //! - everything else: the files of `www/` (`embed.js`, the widget, the demo article),
 //!   readable from any origin, precompressed where xtask wrote `.br` and `.gz` files.
 
+mod admin;
 mod api;
 pub mod config;
 mod error;
@@ -24,7 +26,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, header},
     middleware,
-    routing::{any, get},
+    routing::{any, get, post},
 };
 use causerie_protocol::{IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
 use tower_http::{
@@ -36,7 +38,8 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-pub use config::{Config, Moderation};
+pub use admin::set_password;
+pub use config::{Admin, Command, Config, Moderation};
 pub use serve::serve;
 
 /// How long an idempotency key is remembered: a retry within this time replays the first
@@ -77,6 +80,8 @@ pub struct AppState {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// How long a client may take to send a request's headers, or its body.
     pub client_timeout: std::time::Duration,
+    /// Failed admin logins, per client address. (Per process: see the README.)
+    pub logins: Arc<admin::LoginLimiter>,
 }
 
 impl AppState {
@@ -97,6 +102,7 @@ impl AppState {
             allow_origins: allow_origins.into(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
             client_timeout: std::time::Duration::from_secs(config.client_timeout.max(1)),
+            logins: Arc::default(),
         })
     }
 }
@@ -126,7 +132,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
         // A body that trickles in is cut off, so that it cannot hold a permit forever.
         .layer(RequestBodyTimeoutLayer::new(client_timeout))
         .layer(cors)
-        .with_state(state);
+        .with_state(state.clone());
 
     // `/embed.js` is the minified loader that xtask writes into `pkg/`, when it is there;
     // `www/embed.js` is its readable source.
@@ -156,8 +162,21 @@ pub fn app(state: AppState, www: &Path) -> Router {
             HeaderValue::from_static("no-cache"),
         ));
 
+    // The site owner's page: same-origin only, no CORS, no script.
+    let admin = Router::new()
+        .route("/admin", get(admin::home))
+        .route("/admin/admin.css", get(admin::stylesheet))
+        .route("/admin/login", post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        .route("/admin/moderate", post(admin::moderate))
+        .route("/admin/edit/{id}", get(admin::edit_page))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(client_timeout))
+        .with_state(state.clone());
+
     Router::new()
         .nest("/api/v1", api)
+        .merge(admin)
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .merge(files)

@@ -1,7 +1,10 @@
-//! `causerie-server`: parse the configuration, open the store, serve until SIGTERM or Ctrl-C.
+//! `causerie-server`: parse the configuration, open the store, serve until SIGTERM or
+//! Ctrl-C; or, with `admin …`, moderate or set the admin password from a terminal.
+
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
-use causerie_server::{AppState, Config, Store, app};
+use causerie_server::{Admin, AppState, Command, Config, Store, app};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -18,6 +21,11 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::open(&config.database)
         .await
         .with_context(|| format!("cannot open the database {}", config.database))?;
+    if let Some(Command::Admin(command)) = &config.command {
+        let outcome = admin(&store, command).await;
+        store.close().await;
+        return outcome;
+    }
     let state = AppState::new(store.clone(), &config)?;
     tokio::spawn(causerie_server::expire_idempotency_keys(store.clone()));
     if !config.www.join("embed.js").is_file() {
@@ -31,6 +39,54 @@ async fn main() -> anyhow::Result<()> {
     causerie_server::serve(listener, app(state, &config.www), timeout, shutdown()).await;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `causerie-server admin …`: the site owner's commands, on the server's database.
+async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
+    let now = i64::try_from(now)?;
+    match command {
+        Admin::SetPassword => {
+            let password = if std::io::stdin().is_terminal() {
+                let first = rpassword::prompt_password("New admin password: ")?;
+                let again = rpassword::prompt_password("Again: ")?;
+                anyhow::ensure!(first == again, "the two passwords differ; nothing changed");
+                first
+            } else {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            };
+            causerie_server::set_password(store, &password).await?;
+            println!("The admin password is set; every admin session was closed.");
+        }
+        Admin::List { search, limit } => {
+            for m in store.moderation_list(search, None, *limit).await? {
+                let c = &m.comment;
+                let state = match (m.spam, c.status) {
+                    (true, _) => "spam",
+                    (false, causerie_protocol::Status::Pending) => "held",
+                    (false, causerie_protocol::Status::Published) => "published",
+                };
+                let text: String = c
+                    .text
+                    .chars()
+                    .take(70)
+                    .collect::<String>()
+                    .replace('\n', " ");
+                println!(
+                    "{:>6}  {state:<9}  {}  {} <{}>  {text}",
+                    c.id, c.page, c.author, m.email
+                );
+            }
+        }
+        Admin::Approve { ids } => println!("{} approved", store.approve(ids, now).await?),
+        Admin::Delete { ids } => println!("{} deleted", store.delete(ids).await?),
+        Admin::Spam { ids } => println!("{} marked as spam", store.mark_spam(ids).await?),
+    }
     Ok(())
 }
 

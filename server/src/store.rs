@@ -3,7 +3,8 @@
 //! A comment is acknowledged only after its transaction has committed, and with
 //! `synchronous = FULL` a commit is on disk before it returns, so an acknowledged
 //! comment survives `kill -9` of the server and a power loss of the machine.
-//! The e-mail column is written here and read by no public query.
+//! The e-mail column is written here and read by no public query: only the site owner's
+//! `moderation_list` returns it.
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -306,10 +307,220 @@ impl Store {
             .await
     }
 
+    /// Whether the site owner has approved a comment from `email` before.
+    pub async fn is_known(&self, email: &str) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM known_emails WHERE email = ?)")
+            .bind(email.to_lowercase())
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Comments for the site owner, e-mail included: held ones first (newest first),
+    /// then the others (newest first), at most `limit`. `search` keeps those whose page,
+    /// name, e-mail or text contains it; `email` those from that address exactly.
+    pub async fn moderation_list(
+        &self,
+        search: &str,
+        email: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Moderated>, sqlx::Error> {
+        let like = format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT id, page, parent, author, email, url, text, created, status, spam, avatar
+             FROM comments
+             WHERE (page LIKE ?1 ESCAPE '\\' OR author LIKE ?1 ESCAPE '\\'
+                    OR email LIKE ?1 ESCAPE '\\' OR text LIKE ?1 ESCAPE '\\')
+               AND (?2 IS NULL OR lower(email) = lower(?2))
+             ORDER BY (status = 'pending' AND spam = 0) DESC, id DESC
+             LIMIT ?3",
+        )
+        .bind(&like)
+        .bind(email)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Moderated {
+                comment: Comment {
+                    id: row.get("id"),
+                    page: row.get("page"),
+                    parent: row.get("parent"),
+                    author: row.get("author"),
+                    url: row.get("url"),
+                    text: row.get("text"),
+                    created: row.get("created"),
+                    status: if row.get::<String, _>("status") == "published" {
+                        Status::Published
+                    } else {
+                        Status::Pending
+                    },
+                    avatar: row.get("avatar"),
+                },
+                email: row.get("email"),
+                spam: row.get::<i64, _>("spam") != 0,
+            })
+            .collect())
+    }
+
+    /// Publishes the comments `ids`, and remembers their authors as known. Returns how
+    /// many there were.
+    pub async fn approve(&self, ids: &[i64], now: i64) -> Result<u64, sqlx::Error> {
+        let ids = json_ids(ids);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO known_emails (email, approved)
+             SELECT lower(email), ? FROM comments WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE comments SET status = 'published', spam = 0
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Hides the comments `ids` as spam. Returns how many there were.
+    pub async fn mark_spam(&self, ids: &[i64]) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE comments SET status = 'pending', spam = 1
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json_ids(ids))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes the comments `ids` and the replies under them. Returns how many comments
+    /// went.
+    pub async fn delete(&self, ids: &[i64]) -> Result<u64, sqlx::Error> {
+        // One statement: SQLite checks the parent references at its end, when the whole
+        // subtree is gone.
+        let done = sqlx::query(
+            "WITH RECURSIVE doomed(id) AS (
+                 SELECT value FROM json_each(?)
+                 UNION SELECT c.id FROM comments c JOIN doomed d ON c.parent = d.id)
+             DELETE FROM comments WHERE id IN (SELECT id FROM doomed)",
+        )
+        .bind(json_ids(ids))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Replaces the text of comment `id`. Returns whether it exists.
+    pub async fn edit(&self, id: i64, text: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE comments SET text = ? WHERE id = ?")
+            .bind(text)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A setting shared by every server on this database.
+    pub async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Sets a setting.
+    pub async fn set_setting(&self, name: &str, value: &[u8]) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?, ?)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Opens an admin session until `expires`.
+    pub async fn open_session(
+        &self,
+        token_hash: &[u8],
+        csrf: &str,
+        expires: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO sessions (token_hash, csrf, expires) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(csrf)
+            .bind(expires)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The CSRF token of the session whose token hashes to `token_hash`, if it is open
+    /// at `now`.
+    pub async fn session(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT csrf FROM sessions WHERE token_hash = ? AND expires > ?")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Closes a session, and every session that has expired by `now`.
+    pub async fn close_session(&self, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires <= ?")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes every admin session, as a new password does.
+    pub async fn close_all_sessions(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A comment as the site owner sees it: with the e-mail address, and whether it is spam.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Moderated {
+    /// The comment.
+    pub comment: Comment,
+    /// The commenter's e-mail address.
+    pub email: String,
+    /// Whether the site owner marked it as spam.
+    pub spam: bool,
+}
+
+/// Ids as one JSON array, so that a statement takes any number of them.
+fn json_ids(ids: &[i64]) -> String {
+    serde_json::to_string(ids).expect("numbers always serialise")
 }
 
 /// The avatars' key: made at random by the first server to start on this database, and

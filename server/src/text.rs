@@ -1,5 +1,5 @@
-//! The server's own words, for the people who read them: the feed's titles, in English
-//! and in French. (The API speaks in codes; the widget words them in the reader's
+//! The server's own words, for the people who read them: the admin page and the feed's
+//! titles, in English and in French. (The API speaks in codes; the widget words them in the reader's
 //! language.)
 //!
 //! The language is the `lang` query parameter when it names one, else the first
@@ -77,6 +77,122 @@ impl Lang {
             (Lang::En, true) => format!("Reply by {author}"),
             (Lang::Fr, false) => format!("Commentaire de {author}"),
             (Lang::Fr, true) => format!("Réponse de {author}"),
+        }
+    }
+}
+
+/// The admin page's words.
+#[derive(Debug)]
+pub struct AdminText {
+    pub title: &'static str,
+    pub password: &'static str,
+    pub log_in: &'static str,
+    pub log_out: &'static str,
+    pub no_password: &'static str,
+    pub wrong_password: &'static str,
+    pub forbidden: &'static str,
+    pub search_label: &'static str,
+    pub search: &'static str,
+    pub none: &'static str,
+    pub approve_selected: &'static str,
+    pub delete_selected: &'static str,
+    pub approve: &'static str,
+    pub delete: &'static str,
+    pub spam: &'static str,
+    pub edit: &'static str,
+    pub save: &'static str,
+    pub cancel: &'static str,
+    pub text: &'static str,
+    pub held: &'static str,
+    pub published: &'static str,
+    pub spam_state: &'static str,
+    pub on: &'static str,
+    pub reply_to: &'static str,
+    lang: Lang,
+}
+
+impl AdminText {
+    /// "Too many attempts: try again in 3 minutes."
+    pub fn too_many(&self, minutes: u64) -> String {
+        match self.lang {
+            Lang::En => format!("Too many attempts: try again in {minutes} min."),
+            Lang::Fr => format!("Trop de tentatives : réessayez dans {minutes} min."),
+        }
+    }
+
+    /// "2 comments changed."
+    pub fn changed(&self, n: u64) -> String {
+        match (self.lang, n) {
+            (Lang::En, 1) => "1 comment changed.".to_owned(),
+            (Lang::En, n) => format!("{n} comments changed."),
+            (Lang::Fr, 0 | 1) => format!("{n} commentaire modifié."),
+            (Lang::Fr, n) => format!("{n} commentaires modifiés."),
+        }
+    }
+}
+
+const ADMIN_EN: AdminText = AdminText {
+    title: "Comments: moderation",
+    password: "Admin password",
+    log_in: "Log in",
+    log_out: "Log out",
+    no_password: "No admin password is set yet. Set one on the server with: causerie-server admin set-password",
+    wrong_password: "Wrong password.",
+    forbidden: "This request did not come from the admin page, or the session has ended.",
+    search_label: "Search by page, name, e-mail or text",
+    search: "Search",
+    none: "No comment matches.",
+    approve_selected: "Approve selected",
+    delete_selected: "Delete selected",
+    approve: "Approve",
+    delete: "Delete",
+    spam: "Spam",
+    edit: "Edit",
+    save: "Save",
+    cancel: "Cancel",
+    text: "Text",
+    held: "Held",
+    published: "Published",
+    spam_state: "Spam",
+    on: "on",
+    reply_to: "reply to",
+    lang: Lang::En,
+};
+
+const ADMIN_FR: AdminText = AdminText {
+    title: "Commentaires : modération",
+    password: "Mot de passe d’administration",
+    log_in: "Se connecter",
+    log_out: "Se déconnecter",
+    no_password: "Aucun mot de passe d’administration n’est défini. Définissez-en un sur le serveur avec : causerie-server admin set-password",
+    wrong_password: "Mot de passe incorrect.",
+    forbidden: "Cette requête ne vient pas de la page d’administration, ou la session a pris fin.",
+    search_label: "Rechercher par page, nom, e-mail ou texte",
+    search: "Rechercher",
+    none: "Aucun commentaire ne correspond.",
+    approve_selected: "Approuver la sélection",
+    delete_selected: "Supprimer la sélection",
+    approve: "Approuver",
+    delete: "Supprimer",
+    spam: "Indésirable",
+    edit: "Modifier",
+    save: "Enregistrer",
+    cancel: "Annuler",
+    text: "Texte",
+    held: "En attente",
+    published: "Publié",
+    spam_state: "Indésirable",
+    on: "sur",
+    reply_to: "réponse à",
+    lang: Lang::Fr,
+};
+
+impl Lang {
+    /// The admin page's words in this language.
+    pub fn admin(self) -> &'static AdminText {
+        match self {
+            Lang::En => &ADMIN_EN,
+            Lang::Fr => &ADMIN_FR,
         }
     }
 }

@@ -149,6 +149,8 @@ impl Server {
                 ])
                 .arg("--www")
                 .arg(&self.www)
+                // Published at once unless a test says otherwise.
+                .args(["--moderation", "publish"])
                 .args(&self.args)
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null()),

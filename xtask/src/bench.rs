@@ -304,6 +304,7 @@ impl Process {
             .arg(format!("sqlite://{}/bench.db", dir.display()))
             .arg("--www")
             .arg(root.join("www"))
+            .args(["--moderation", "publish"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

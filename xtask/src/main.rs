@@ -63,6 +63,9 @@ fn demo(root: &Path) -> Result<()> {
             "sqlite://data/causerie.db",
             "--www",
             "www",
+            // The demo publishes at once; a real site holds first-time commenters.
+            "--moderation",
+            "publish",
         ])
         .spawn()
         .context("cannot start the server")?;
@@ -98,7 +101,7 @@ fn screenshots(root: &Path) -> Result<()> {
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--database")
         .arg(format!("sqlite://{}/demo.db", dir.path().display()))
-        .args(["--www", "www"])
+        .args(["--www", "www", "--moderation", "publish"])
         .env("RUST_LOG", "warn")
         .spawn()
         .context("cannot start the server")?;

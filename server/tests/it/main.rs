@@ -26,7 +26,15 @@ async fn spawn(args: &[&str]) -> TestApp {
     std::fs::write(www.join("embed.js"), "/* loader */ ".repeat(100)).unwrap();
     std::fs::write(www.join("pkg/causerie_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let db = format!("sqlite://{}/db/causerie.db", dir.path().display());
-    let mut argv = vec!["causerie-server", "--database", &db];
+    // These tests publish at once unless they say otherwise; the first-time mode, the
+    // default, has its own tests.
+    let mut argv = vec![
+        "causerie-server",
+        "--database",
+        &db,
+        "--moderation",
+        "publish",
+    ];
     argv.extend_from_slice(args);
     let config = Config::try_parse_from(argv).unwrap();
     let store = Store::open(&config.database).await.unwrap();
@@ -453,8 +461,19 @@ async fn widget_files_are_served_cross_origin_with_their_types() {
 fn config_is_consistent() {
     Config::command().debug_assert();
     let config = Config::try_parse_from(["causerie-server"]).unwrap();
-    assert_eq!(config.moderation, Moderation::Publish);
+    // Held until the site owner knows the commenter: the default a public form needs.
+    assert_eq!(config.moderation, Moderation::FirstTime);
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    // The last of repeated flags wins, so that a wrapper script can override one.
+    let twice = Config::try_parse_from([
+        "causerie-server",
+        "--moderation",
+        "hold",
+        "--moderation",
+        "publish",
+    ])
+    .unwrap();
+    assert_eq!(twice.moderation, Moderation::Publish);
     assert!(Config::try_parse_from(["causerie-server", "--moderation", "sometimes"]).is_err());
 }
 
@@ -891,4 +910,461 @@ async fn avatars_reveal_nothing_about_the_email() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn form(uri: &str) -> axum::http::request::Builder {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header("sec-fetch-site", "same-origin")
+}
+
+impl TestApp {
+    /// Sends a form POST as the admin page's own browser would.
+    async fn post_form(&self, uri: &str, body: &str, cookie: Option<&str>) -> Reply {
+        let mut request = form(uri);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// Logs in with `password`, and returns the session's cookie and its CSRF token.
+    async fn login(&self, password: &str) -> (String, String) {
+        let body = format!(
+            "password={}",
+            form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
+        );
+        let reply = self.post_form("/admin/login", &body, None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+        let cookie = reply.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let pair = cookie.split(';').next().unwrap().to_owned();
+        let page = self.admin_page(&pair, "/admin").await;
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        (pair, csrf)
+    }
+
+    async fn admin_page(&self, cookie: &str, uri: &str) -> String {
+        let reply = self
+            .send(
+                Request::get(uri)
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        reply.text()
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// In the default mode, a first-time commenter's comment is held; once the site owner
+/// approves one, the same address (in any case) is published at once.
+#[tokio::test]
+async fn first_time_commenters_are_held_until_approved() {
+    let app = spawn(&["--moderation", "first-time"]).await;
+    let first = app.post(comment("/ft", "Bonjour").to_string(), None).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    let again = app
+        .post(comment("/ft", "Encore moi").to_string(), None)
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::ACCEPTED,
+        "not known until approved"
+    );
+    let id = first.json()["id"].as_i64().unwrap();
+    assert_eq!(app.store.approve(&[id], 0).await.unwrap(), 1);
+    let mut known = comment("/ft", "Me revoilà");
+    known["email"] = json!("ZOE@example.org");
+    assert_eq!(
+        app.post(known.to_string(), None).await.status,
+        StatusCode::CREATED
+    );
+    let mut stranger = comment("/ft", "Première fois");
+    stranger["email"] = json!("max@example.org");
+    assert_eq!(
+        app.post(stranger.to_string(), None).await.status,
+        StatusCode::ACCEPTED
+    );
+    let public = app.get("/api/v1/comments?page=/ft").await.json();
+    let texts: Vec<&str> = public["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Bonjour", "Me revoilà"]);
+}
+
+/// No password, no login; a short one is refused; the stored one is an Argon2id hash.
+/// A session's cookie is HttpOnly, SameSite=Strict, limited to /admin, and Secure except
+/// on a loopback address. Logging out ends the session.
+#[tokio::test]
+async fn admin_login_needs_a_password_and_gives_a_strict_cookie() {
+    let app = spawn(&[]).await;
+    let login = app.get("/admin").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(login.text().contains("causerie-server admin set-password"));
+    assert_eq!(login.headers[header::CACHE_CONTROL], "no-store");
+    assert!(
+        login.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let none = app.post_form("/admin/login", "password=", None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+
+    assert!(
+        causerie_server::set_password(&app.store, "too short")
+            .await
+            .is_err()
+    );
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    let stored = app.store.setting("admin_password").await.unwrap().unwrap();
+    assert!(String::from_utf8(stored).unwrap().starts_with("$argon2id$"));
+
+    let wrong = app.post_form("/admin/login", "password=nope", None).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers.get(header::SET_COOKIE).is_none());
+    let (cookie, csrf) = app.login(PASSWORD).await;
+    assert!(cookie.starts_with("causerie_admin="));
+
+    // The flags, on loopback and elsewhere.
+    let body = format!(
+        "password={}",
+        form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect::<String>()
+    );
+    for (host, secure) in [("127.0.0.1:8080", false), ("comments.example.com", true)] {
+        let request = Request::post("/admin/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, host)
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let reply = app.send(request).await;
+        let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        for flag in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+            assert!(set.contains(flag), "{set}");
+        }
+        assert_eq!(set.contains("; Secure"), secure, "{host}: {set}");
+    }
+
+    // Logging out needs the CSRF token, and then the cookie opens nothing.
+    let refused = app
+        .post_form("/admin/logout", "csrf=wrong", Some(&cookie))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let out = app
+        .post_form("/admin/logout", &format!("csrf={csrf}"), Some(&cookie))
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = app
+        .send(
+            Request::get("/admin")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(after.text().contains("name=\"password\""), "logged out");
+}
+
+/// After five failed logins from an address, even the right password gets 429 with
+/// `Retry-After`.
+#[tokio::test]
+async fn failed_logins_are_rate_limited() {
+    let app = spawn(&[]).await;
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let reply = app.post_form("/admin/login", "password=guess", None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let body = format!(
+        "password={}",
+        form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect::<String>()
+    );
+    let limited = app.post_form("/admin/login", &body, None).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&wait));
+    assert!(limited.headers.get(header::SET_COOKIE).is_none());
+}
+
+/// A state-changing request is refused without the session's CSRF token, or when the
+/// browser says it comes from another site, and then changes nothing.
+#[tokio::test]
+async fn admin_actions_need_the_csrf_token_and_the_same_origin() {
+    let app = spawn(&["--moderation", "hold"]).await;
+    let id = app
+        .post(comment("/c", "Spam ?").to_string(), None)
+        .await
+        .json()["id"]
+        .clone();
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    let (cookie, csrf) = app.login(PASSWORD).await;
+    let approve = format!("csrf={csrf}&only=approve+{id}");
+    let cases = [
+        (format!("only=approve+{id}"), "same-origin", "no token"),
+        (
+            format!("csrf=x&only=approve+{id}"),
+            "same-origin",
+            "wrong token",
+        ),
+        (approve.clone(), "cross-site", "another site"),
+        (approve.clone(), "same-site", "a sibling site"),
+    ];
+    for (body, site, why) in cases {
+        let request = Request::post("/admin/moderate")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "127.0.0.1:8080")
+            .header("sec-fetch-site", site)
+            .header(header::COOKIE, &cookie)
+            .body(Body::from(body))
+            .unwrap();
+        assert_eq!(
+            app.send(request).await.status,
+            StatusCode::FORBIDDEN,
+            "{why}"
+        );
+    }
+    // Without Fetch Metadata, an Origin of another site is refused too.
+    let request = Request::post("/admin/moderate")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::COOKIE, &cookie)
+        .body(Body::from(approve.clone()))
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::FORBIDDEN);
+    let public = app.get("/api/v1/comments?page=/c").await.json();
+    assert_eq!(public["total"], 0, "nothing changed");
+    // And with everything right, it works.
+    let ok = app
+        .post_form("/admin/moderate", &approve, Some(&cookie))
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/api/v1/comments?page=/c").await.json()["total"], 1);
+}
+
+/// The admin page lists held comments first, with the e-mail addresses that nothing
+/// public shows; it searches, approves, marks as spam, edits, and deletes one or many.
+#[tokio::test]
+async fn the_admin_page_moderates() {
+    let app = spawn(&["--moderation", "hold"]).await;
+    let post = |text: &str, email: &str, page: &str| {
+        let mut body = comment(page, text);
+        body["email"] = json!(email);
+        body.to_string()
+    };
+    let mut ids = Vec::new();
+    for (text, email, page) in [
+        ("Un", "un@example.org", "/p1"),
+        ("Deux", "deux@example.org", "/p1"),
+        ("Trois <b>gras</b>", "trois@example.org", "/p2"),
+        ("Quatre", "quatre@example.org", "/p2"),
+    ] {
+        ids.push(
+            app.post(post(text, email, page), None).await.json()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    let (cookie, csrf) = app.login(PASSWORD).await;
+    let page = app.admin_page(&cookie, "/admin").await;
+    assert!(page.contains("un@example.org") && page.contains("quatre@example.org"));
+    assert!(page.contains("Trois &lt;b&gt;gras&lt;/b&gt;"), "escaped");
+    assert!(!page.contains("<b>gras"));
+    // Search: by page, by e-mail, by text.
+    for (q, expected) in [("/p2", 2), ("deux@", 1), ("Quatre", 1), ("nothing", 0)] {
+        let found = app
+            .admin_page(
+                &cookie,
+                &format!(
+                    "/admin?q={}",
+                    form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                ),
+            )
+            .await;
+        assert_eq!(found.matches("<li class=").count(), expected, "{q}");
+    }
+    // Bulk approve two, spam one, edit one, delete one.
+    let bulk = format!("csrf={csrf}&action=approve&id={}&id={}", ids[0], ids[1]);
+    assert_eq!(
+        app.post_form("/admin/moderate", &bulk, Some(&cookie))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let spam = format!("csrf={csrf}&only=spam+{}", ids[2]);
+    app.post_form("/admin/moderate", &spam, Some(&cookie)).await;
+    let edit_form = app
+        .admin_page(&cookie, &format!("/admin/edit/{}", ids[0]))
+        .await;
+    assert!(edit_form.contains(">Un</textarea>"));
+    let edit = format!("csrf={csrf}&only=edit+{}&text=Un%2C+corrig%C3%A9", ids[0]);
+    assert_eq!(
+        app.post_form("/admin/moderate", &edit, Some(&cookie))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let bad_edit = format!("csrf={csrf}&only=edit+{}&text=", ids[0]);
+    assert_eq!(
+        app.post_form("/admin/moderate", &bad_edit, Some(&cookie))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let public = app.get("/api/v1/comments?page=/p1").await;
+    let texts: Vec<String> = public.json()["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts, ["Un, corrigé", "Deux"]);
+    assert!(!public.text().contains("@example.org"));
+    assert_eq!(
+        app.get("/api/v1/comments?page=/p2").await.json()["total"],
+        0,
+        "spam and held stay hidden"
+    );
+
+    // Deleting a comment takes its replies with it.
+    let mut reply = comment("/p1", "Réponse");
+    reply["parent"] = json!(ids[0]);
+    let reply_id = app.post(reply.to_string(), None).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    app.store.approve(&[reply_id], 0).await.unwrap();
+    let delete = format!("csrf={csrf}&only=delete+{}", ids[0]);
+    app.post_form("/admin/moderate", &delete, Some(&cookie))
+        .await;
+    let left = app.get("/api/v1/comments?page=/p1").await.json();
+    assert_eq!(left["total"], 1);
+    assert_eq!(left["comments"][0]["text"], "Deux");
+
+    // Held first in the list, then the others.
+    let page = app.admin_page(&cookie, "/admin").await;
+    let held = page.find("quatre@example.org").unwrap();
+    let published = page.find("deux@example.org").unwrap();
+    assert!(held < published, "held comments come first");
+}
+
+/// The same moderation from a terminal: `causerie-server admin …` on the same database.
+#[test]
+fn the_admin_commands_work_from_a_terminal() {
+    use std::{
+        io::Write,
+        process::{Command, Stdio},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let run = |args: &[&str], input: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_causerie-server"))
+            .args(["--database", &db, "admin"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = input {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = run(&["set-password"], Some("short\n"));
+    assert!(!ok, "{out}");
+    assert!(out.contains("at least 12"), "{out}");
+    let (ok, out) = run(&["set-password"], Some(&format!("{PASSWORD}\n")));
+    assert!(ok, "{out}");
+    // Comments, through a server on the same file.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ids: Vec<i64> = runtime.block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        let config =
+            Config::try_parse_from(["causerie-server", "--database", &db, "--moderation", "hold"])
+                .unwrap();
+        let router = app(AppState::new(store.clone(), &config).unwrap(), dir.path());
+        let mut ids = Vec::new();
+        for text in ["Gardé", "Publicité !", "Adieu"] {
+            let request = Request::post("/api/v1/comments")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(comment("/cli", text).to_string()))
+                .unwrap();
+            ids.push(
+                send(router.clone(), request).await.json()["id"]
+                    .as_i64()
+                    .unwrap(),
+            );
+        }
+        store.close().await;
+        ids
+    });
+    let (ok, out) = run(&["list"], None);
+    assert!(
+        ok && out.contains("held") && out.contains("zoe@example.org") && out.contains("Publicité"),
+        "{out}"
+    );
+    assert!(
+        run(&["approve", &ids[0].to_string()], None)
+            .1
+            .contains("1 approved")
+    );
+    assert!(
+        run(&["spam", &ids[1].to_string()], None)
+            .1
+            .contains("1 marked as spam")
+    );
+    assert!(
+        run(&["delete", &ids[2].to_string()], None)
+            .1
+            .contains("1 deleted")
+    );
+    let (_, out) = run(&["list"], None);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        out.contains("published") && out.contains("spam") && !out.contains("Adieu"),
+        "{out}"
+    );
+    let (ok, _) = run(&["approve"], None);
+    assert!(!ok, "an id is required");
 }

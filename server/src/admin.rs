@@ -1,0 +1,623 @@
+//! The site owner's admin page, at `/admin`: log in, then moderate.
+//!
+//! Plain HTML forms, rendered here, with no script: it works on a phone, with a keyboard
+//! and with a screen reader, under a strict Content-Security-Policy. Every value that
+//! came from a commenter is escaped. This is the only place where a commenter's e-mail
+//! address is shown.
+//!
+//! Security:
+//! - The password is set with `causerie-server admin set-password` and stored only as an
+//!   Argon2id hash. There is no default password: without one, nobody can log in.
+//! - A session is a random token in a cookie that is `HttpOnly`, `SameSite=Strict`,
+//!   `Path=/admin`, and `Secure` unless the page is served on a loopback address; the
+//!   database keeps only the token's hash.
+//! - Every POST must come from this origin (`Sec-Fetch-Site`, else `Origin`), and every
+//!   action but logging in must carry the session's CSRF token.
+//! - Failed logins are limited per client address: after `MAX_FAILURES` in
+//!   `FAILURE_WINDOW`, the answer is 429 with `Retry-After`.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
+use axum::{
+    Extension,
+    body::Bytes,
+    extract::{ConnectInfo, Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use causerie_protocol::{Status, check_comment};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    AppState,
+    error::ApiError,
+    feed::{escape, rfc3339},
+    store::{Moderated, Store},
+    text::Lang,
+};
+
+/// The setting that holds the password's Argon2 hash (a PHC string).
+const PASSWORD: &str = "admin_password";
+/// The session cookie.
+const COOKIE: &str = "causerie_admin";
+/// How long a session lasts.
+const SESSION: Duration = Duration::from_secs(12 * 60 * 60);
+/// Failed logins allowed per client address in `FAILURE_WINDOW`.
+pub const MAX_FAILURES: u32 = 5;
+/// The window of `MAX_FAILURES`.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// The shortest password `set-password` accepts.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// How many comments the page lists at once.
+const PAGE_SIZE: u32 = 100;
+
+/// Why a password is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Sets the admin password: stores its Argon2id hash, and closes every session.
+pub async fn set_password(store: &Store, password: &str) -> Result<(), PasswordError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(PasswordError::TooShort);
+    }
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| PasswordError::Hash(e.to_string()))?
+        .to_string();
+    store.set_setting(PASSWORD, hash.as_bytes()).await?;
+    store.close_all_sessions().await?;
+    Ok(())
+}
+
+/// Failed logins per client address.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    /// How long `ip` must wait before trying again, if it must.
+    fn wait(&self, ip: IpAddr) -> Option<Duration> {
+        let failures = self.failures.lock().expect("the limiter's lock");
+        let (count, since) = failures.get(&ip)?;
+        let left = FAILURE_WINDOW.checked_sub(since.elapsed())?;
+        (*count >= MAX_FAILURES).then_some(left)
+    }
+
+    fn failed(&self, ip: IpAddr) {
+        let mut failures = self.failures.lock().expect("the limiter's lock");
+        // Forget windows that are over, so that the map cannot grow without bound.
+        failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        let entry = failures.entry(ip).or_insert((0, Instant::now()));
+        entry.0 += 1;
+    }
+
+    fn succeeded(&self, ip: IpAddr) {
+        self.failures
+            .lock()
+            .expect("the limiter's lock")
+            .remove(&ip);
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    hex(&bytes)
+}
+
+/// The session's token, from the cookie.
+fn token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE).then(|| value.to_owned())
+        })
+}
+
+/// The CSRF token of the request's open session, if any.
+async fn session(store: &Store, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(token) = token(headers) else {
+        return Ok(None);
+    };
+    Ok(store
+        .session(&Sha256::digest(token.as_bytes()), now_millis())
+        .await?)
+}
+
+/// Whether a POST comes from this origin, by the browser's own account of it.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (
+        headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()),
+        host,
+    ) {
+        (Some(origin), Some(host)) => {
+            let origin = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            origin == Some(host)
+        }
+        // Neither header: not a browser's cross-site form, which always sends one.
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// Whether the page is served on a loopback address, where a `Secure` cookie would be
+/// refused over plain HTTP by some browsers. Everywhere else, the admin page must be
+/// served over HTTPS.
+fn loopback(headers: &HeaderMap) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+fn client(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    connect.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip())
+}
+
+/// The headers of every admin response: no caching, no framing, no script at all.
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// `GET /admin/admin.css`
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("admin.css"),
+    )
+        .into_response()
+}
+
+/// The query of the list.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// Searched in the page, name, e-mail and text.
+    #[serde(default)]
+    q: String,
+    /// What the last action did, to say it.
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// `GET /admin`: the list when logged in, else the login form.
+pub async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::of(None, &headers);
+    let Some(csrf) = session(&state.store, &headers).await? else {
+        let has_password = state.store.setting(PASSWORD).await?.is_some();
+        return Ok(login_page(lang, StatusCode::OK, None, has_password));
+    };
+    let comments = state
+        .store
+        .moderation_list(query.q.trim(), None, PAGE_SIZE)
+        .await?;
+    Ok(page(
+        StatusCode::OK,
+        list_page(
+            lang,
+            &csrf,
+            query.q.trim(),
+            &comments,
+            query.done.as_deref(),
+        ),
+    ))
+}
+
+fn shell(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/admin/admin.css\"></head>\
+         <body><main>{body}</main></body></html>\n",
+        lang.tag(),
+        escape(title)
+    )
+}
+
+fn login_page(
+    lang: Lang,
+    status: StatusCode,
+    error: Option<String>,
+    has_password: bool,
+) -> Response {
+    let t = lang.admin();
+    let mut body = format!("<h1>{}</h1>", escape(t.title));
+    if !has_password {
+        body.push_str(&format!(
+            "<p class=\"notice\" role=\"alert\">{}</p>",
+            escape(t.no_password)
+        ));
+    }
+    if let Some(error) = error {
+        body.push_str(&format!(
+            "<p class=\"notice\" role=\"alert\">{}</p>",
+            escape(&error)
+        ));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/admin/login\" class=\"login\">\
+         <label for=\"password\">{}</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">{}</button></form>",
+        escape(t.password),
+        escape(t.log_in)
+    ));
+    page(status, shell(lang, t.title, &body))
+}
+
+fn list_page(
+    lang: Lang,
+    csrf: &str,
+    q: &str,
+    comments: &[Moderated],
+    done: Option<&str>,
+) -> String {
+    let t = lang.admin();
+    let mut body = format!(
+        "<header><h1>{}</h1><form method=\"post\" action=\"/admin/logout\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\" class=\"quiet\">{}</button></form></header>\
+         <form method=\"get\" action=\"/admin\" class=\"search\" role=\"search\">\
+         <label for=\"q\">{}</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{}\">\
+         <button type=\"submit\">{}</button></form>",
+        escape(t.title),
+        escape(t.log_out),
+        escape(t.search_label),
+        escape(q),
+        escape(t.search),
+    );
+    if let Some(done) = done {
+        body.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">{}</p>",
+            escape(done)
+        ));
+    }
+    if comments.is_empty() {
+        body.push_str(&format!("<p>{}</p>", escape(t.none)));
+        return shell(lang, t.title, &body);
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/admin/moderate\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"q\" value=\"{}\">\
+         <div class=\"bulk\"><button type=\"submit\" name=\"action\" value=\"approve\">{}</button>\
+         <button type=\"submit\" name=\"action\" value=\"delete\" class=\"danger\">{}</button></div><ol class=\"comments\">",
+        escape(q),
+        escape(t.approve_selected),
+        escape(t.delete_selected),
+    ));
+    for m in comments {
+        let c = &m.comment;
+        let (state, class) = match (c.status, m.spam) {
+            (_, true) => (t.spam_state, "spam"),
+            (Status::Pending, false) => (t.held, "held"),
+            (Status::Published, false) => (t.published, "published"),
+        };
+        let id = c.id;
+        let approve = if c.status == Status::Pending {
+            format!(
+                "<button type=\"submit\" name=\"only\" value=\"approve {id}\">{}</button>",
+                escape(t.approve)
+            )
+        } else {
+            String::new()
+        };
+        let spam = if m.spam {
+            String::new()
+        } else {
+            format!(
+                "<button type=\"submit\" name=\"only\" value=\"spam {id}\">{}</button>",
+                escape(t.spam)
+            )
+        };
+        body.push_str(&format!(
+            "<li class=\"{class}\"><article aria-labelledby=\"a{id}\">\
+             <div class=\"meta\"><input type=\"checkbox\" name=\"id\" value=\"{id}\" id=\"s{id}\">\
+             <label for=\"s{id}\" id=\"a{id}\"><strong>{}</strong> &lt;{}&gt;</label>\
+             <span class=\"state\">{state}</span></div>\
+             <p class=\"where\">{} <a href=\"{}\">{}</a> · <time datetime=\"{}\">{}</time>{}</p>\
+             <p class=\"text\">{}</p>\
+             <div class=\"actions\">{approve}{spam}\
+             <a class=\"button\" href=\"/admin/edit/{id}\">{}</a>\
+             <button type=\"submit\" name=\"only\" value=\"delete {id}\" class=\"danger\">{}</button></div>\
+             </article></li>",
+            escape(&c.author),
+            escape(&m.email),
+            escape(t.on),
+            escape(&c.page),
+            escape(&c.page),
+            rfc3339(c.created),
+            rfc3339(c.created).replace('T', " ").trim_end_matches('Z'),
+            c.parent.map_or(String::new(), |p| format!(" · {} #{p}", escape(t.reply_to))),
+            escape(&c.text),
+            escape(t.edit),
+            escape(t.delete),
+        ));
+    }
+    body.push_str("</ol></form>");
+    shell(lang, t.title, &body)
+}
+
+/// `GET /admin/edit/{id}`: a form to edit one comment's text.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::of(None, &headers);
+    let Some(csrf) = session(&state.store, &headers).await? else {
+        return Ok(Redirect::to("/admin").into_response());
+    };
+    let all = state.store.moderation_list("", None, u32::MAX).await?;
+    let Some(m) = all.iter().find(|m| m.comment.id == id) else {
+        return Err(ApiError::NotFound);
+    };
+    let t = lang.admin();
+    let body = format!(
+        "<h1>{}</h1><form method=\"post\" action=\"/admin/moderate\" class=\"edit\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"text\">{} — {}</label>\
+         <textarea id=\"text\" name=\"text\" rows=\"10\">{}</textarea>\
+         <div class=\"actions\"><button type=\"submit\" name=\"only\" value=\"edit {id}\">{}</button>\
+         <a class=\"button\" href=\"/admin\">{}</a></div></form>",
+        escape(t.edit),
+        escape(t.text),
+        escape(&m.comment.author),
+        escape(&m.comment.text),
+        escape(t.save),
+        escape(t.cancel),
+    );
+    Ok(page(StatusCode::OK, shell(lang, t.title, &body)))
+}
+
+/// `POST /admin/login` (`password`).
+pub async fn login(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let lang = Lang::of(None, &headers);
+    let t = lang.admin();
+    if !same_origin(&headers) {
+        return Ok(page(
+            StatusCode::FORBIDDEN,
+            shell(lang, t.title, &format!("<p>{}</p>", escape(t.forbidden))),
+        ));
+    }
+    let ip = client(connect);
+    if let Some(wait) = state.logins.wait(ip) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let mut response = login_page(
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(t.too_many(minutes)),
+            true,
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(response);
+    }
+    let password = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let stored = state.store.setting(PASSWORD).await?;
+    let verified = stored
+        .as_deref()
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .is_some_and(|hash| {
+            PasswordHash::new(hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        });
+    if !verified {
+        state.logins.failed(ip);
+        tracing::warn!(%ip, "admin login failed");
+        return Ok(login_page(
+            lang,
+            StatusCode::UNAUTHORIZED,
+            Some(t.wrong_password.to_owned()),
+            stored.is_some(),
+        ));
+    }
+    state.logins.succeeded(ip);
+    let token = random_hex();
+    let expires = now_millis() + i64::try_from(SESSION.as_millis()).unwrap_or(i64::MAX);
+    state
+        .store
+        .open_session(&Sha256::digest(token.as_bytes()), &random_hex(), expires)
+        .await?;
+    let secure = if loopback(&headers) { "" } else { "; Secure" };
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={}{secure}",
+        SESSION.as_secs()
+    );
+    let mut response = Redirect::to("/admin").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("a cookie of ASCII"),
+    );
+    Ok(response)
+}
+
+/// `POST /admin/logout` (`csrf`).
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let csrf = session(&state.store, &headers).await?;
+    let sent = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
+    if !same_origin(&headers) || csrf.is_none() || csrf != sent {
+        return Ok(StatusCode::FORBIDDEN.into_response());
+    }
+    if let Some(token) = token(&headers) {
+        state
+            .store
+            .close_session(&Sha256::digest(token.as_bytes()), now_millis())
+            .await?;
+    }
+    let mut response = Redirect::to("/admin").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{COOKIE}=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0"
+        ))
+        .expect("a cookie of ASCII"),
+    );
+    Ok(response)
+}
+
+/// An action on comments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Approve,
+    Delete,
+    Spam,
+    Edit,
+}
+
+impl Action {
+    fn parse(name: &str) -> Option<Action> {
+        match name {
+            "approve" => Some(Action::Approve),
+            "delete" => Some(Action::Delete),
+            "spam" => Some(Action::Spam),
+            "edit" => Some(Action::Edit),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /admin/moderate`: `csrf`, and either `only` ("approve 12") or `action` with
+/// any number of `id`s; `text` for an edit; `q` to come back to the same search.
+pub async fn moderate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let lang = Lang::of(None, &headers);
+    let t = lang.admin();
+    let csrf = session(&state.store, &headers).await?;
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    if !same_origin(&headers) || csrf.is_none() || csrf != field("csrf") {
+        return Ok(page(
+            StatusCode::FORBIDDEN,
+            shell(lang, t.title, &format!("<p>{}</p>", escape(t.forbidden))),
+        ));
+    }
+    let (action, ids): (Option<Action>, Vec<i64>) = match field("only") {
+        Some(only) => {
+            let (name, id) = only.split_once(' ').unwrap_or_default();
+            (Action::parse(name), id.parse().ok().into_iter().collect())
+        }
+        None => (
+            field("action").as_deref().and_then(Action::parse),
+            fields
+                .iter()
+                .filter(|(k, _)| k == "id")
+                .filter_map(|(_, v)| v.parse().ok())
+                .collect(),
+        ),
+    };
+    let Some(action) = action else {
+        return Err(ApiError::BadQuery("unknown action".into()));
+    };
+    let changed = match action {
+        Action::Approve => state.store.approve(&ids, now_millis()).await?,
+        Action::Delete => state.store.delete(&ids).await?,
+        Action::Spam => state.store.mark_spam(&ids).await?,
+        Action::Edit => {
+            let text = field("text").unwrap_or_default();
+            if check_comment(&text).is_err() {
+                return Err(ApiError::BadQuery(
+                    "the text breaks the comment rules".into(),
+                ));
+            }
+            let [id] = ids[..] else {
+                return Err(ApiError::BadQuery("one comment at a time".into()));
+            };
+            u64::from(state.store.edit(id, &text).await?)
+        }
+    };
+    tracing::info!(?action, ?ids, changed, "moderated");
+    let q = field("q").unwrap_or_default();
+    let to = format!(
+        "/admin?q={}&done={}",
+        form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>(),
+        form_urlencoded::byte_serialize(t.changed(changed).as_bytes()).collect::<String>(),
+    );
+    Ok(Redirect::to(&to).into_response())
+}
