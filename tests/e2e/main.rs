@@ -276,6 +276,11 @@ impl Browser {
 
     /// A new session with its own fresh profile: another reader.
     async fn session(&self, name: &str) -> Result<Client> {
+        self.session_with(name, &[]).await
+    }
+
+    /// A new session, with more Chromium flags.
+    async fn session_with(&self, name: &str, flags: &[&str]) -> Result<Client> {
         let profile = self.profiles.path().join(name);
         let caps = json!({ "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -286,6 +291,13 @@ impl Browser {
                      format!("--accept-lang={}", self.lang),
                      format!("--user-data-dir={}", profile.display())],
         }});
+        let mut caps = caps;
+        for flag in flags {
+            caps["goog:chromeOptions"]["args"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!(flag));
+        }
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.as_object().unwrap().clone())
             .connect(&format!("http://127.0.0.1:{}", self.port))
@@ -1295,7 +1307,8 @@ fn axe_source() -> String {
 }
 
 /// Runs axe-core 4.14.1 on the whole page, the widget's shadow root included, with every
-/// rule it enables by default, and returns its violations, one line each.
+/// rule it enables by default and `target-size` (WCAG 2.2's 24×24 px, off by default),
+/// and returns its violations, one line each.
 async fn axe(c: &Client, axe: &str, state: &str) -> Result<Vec<String>> {
     if js(c, "return typeof window.axe;").await? != json!("object") {
         c.execute(axe, vec![]).await?;
@@ -1303,7 +1316,7 @@ async fn axe(c: &Client, axe: &str, state: &str) -> Result<Vec<String>> {
     let found = c
         .execute_async(
             "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
+             axe.run(document, { resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } })
                 .then(r => done(r.violations.flatMap(v => v.nodes.map(n =>
                     v.id + ' (' + v.impact + '): ' + JSON.stringify(n.target) + ' ' + n.failureSummary))))
                 .catch(e => done(['axe failed: ' + e]));",
@@ -1669,4 +1682,173 @@ button {{ background: yellow !important; }}
     })
     .await
     .unwrap();
+}
+
+/// Sets the admin password with the CLI, on the running server's database.
+fn set_admin_password(database: &Path, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_causerie-server"))
+        .arg("--database")
+        .arg(format!("sqlite://{}", database.display()))
+        .args(["admin", "set-password"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// The admin page's login, as the site owner types it.
+async fn admin_login(c: &Client, url: &str, password: &str) -> Result<()> {
+    c.goto(url).await?;
+    c.find(Locator::Css("#password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    c.find(Locator::Css("form.login button"))
+        .await?
+        .click()
+        .await?;
+    c.wait().for_element(Locator::Css("form.search")).await?;
+    Ok(())
+}
+
+/// The default, first-time moderation, end to end: a new commenter's comment is held and
+/// seen by its author only; the site owner logs in to the admin page and approves it; a
+/// second reader then sees it. axe-core finds nothing wrong with the admin page, in light
+/// and dark.
+#[tokio::test]
+async fn a_first_time_comment_is_approved_on_the_admin_page() {
+    preconditions();
+    let axe_js = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("causerie.db");
+    let server = Server::start_with(
+        free_port(),
+        database.clone(),
+        root().join("www"),
+        &["--moderation", "first-time"],
+    );
+    set_admin_password(&database, "correct horse battery staple");
+    let browser = Browser::start();
+    let page = server.url("/");
+    let admin = server.url("/admin");
+    let comment = "Première fois ici : bravo pour l’article.";
+    let first_page = page.clone();
+    with_two_sessions(&browser, |author, reader| async move {
+        let page = first_page;
+        author.goto(&page).await?;
+        open_comments(&author).await?;
+        fill_and_submit(&author, comment, "nouvelle@example.org").await?;
+        until(
+            &author,
+            "the held comment",
+            "root.querySelector('li[data-id] .badge')",
+        )
+        .await?;
+        reader.goto(&page).await?;
+        open_comments(&reader).await?;
+        until(
+            &reader,
+            "the count",
+            "root.querySelector('[data-testid=count]').textContent === 'Aucun commentaire'",
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    let mut violations = Vec::new();
+    for (scheme, flags) in [
+        ("light", &[][..]),
+        (
+            "dark",
+            &[
+                "--force-dark-mode",
+                "--blink-settings=preferredColorScheme=0",
+            ][..],
+        ),
+    ] {
+        let owner = browser
+            .session_with(&format!("owner-{scheme}"), flags)
+            .await
+            .unwrap();
+        let steps = async {
+            owner.goto(&admin).await?;
+            assert_eq!(
+                js(
+                    &owner,
+                    "return matchMedia('(prefers-color-scheme: dark)').matches;"
+                )
+                .await?,
+                json!(scheme == "dark")
+            );
+            violations.extend(axe(&owner, &axe_js, &format!("admin login, {scheme}")).await?);
+            admin_login(&owner, &admin, "correct horse battery staple").await?;
+            let listed = js(
+                &owner,
+                "return document.querySelector('ol.comments li.held').textContent;",
+            )
+            .await?;
+            assert!(
+                listed.as_str().unwrap().contains("nouvelle@example.org"),
+                "{listed}"
+            );
+            violations.extend(axe(&owner, &axe_js, &format!("admin list, {scheme}")).await?);
+            if scheme == "dark" {
+                owner
+                    .find(Locator::Css("ol.comments li.held button[value^=approve]"))
+                    .await?
+                    .click()
+                    .await?;
+                owner.wait().for_element(Locator::Css("p.notice")).await?;
+                violations.extend(
+                    axe(&owner, &axe_js, &format!("admin after approving, {scheme}")).await?,
+                );
+                assert!(
+                    js(&owner, "return document.querySelector('li.held');")
+                        .await?
+                        .is_null()
+                );
+            }
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }
+        .await;
+        owner.close().await.unwrap();
+        steps.unwrap();
+    }
+    assert!(
+        violations.is_empty(),
+        "axe found:\n{}",
+        violations.join("\n")
+    );
+
+    with_session(&browser, "second-reader", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(
+            &c,
+            "the approved comment",
+            "root.querySelectorAll('li[data-id]').length === 1",
+        )
+        .await?;
+        assert_eq!(texts(&c).await?, [comment]);
+        assert!(
+            js(&c, "return root.querySelector('.badge');")
+                .await?
+                .is_null()
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // Known now: the same commenter's next comment is published at once.
+    let body = json!({"page": DEMO_PAGE, "comment": "Encore moi", "author": "Amélie", "email": "Nouvelle@example.org"});
+    server.post_json(&body);
 }
