@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Result, bail};
 
-use crate::tools::{esbuild, run, wasm_opt};
+use crate::tools::{esbuild, output, run, wasm_opt};
 
 /// What every reader downloads, in brotli bytes, at most: the loader, the JS glue, the
 /// wasm (the CSS is inside it) and one language file. Set by the comment-form issue.
@@ -59,6 +59,14 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         .arg(&pkg)
         .arg(root.join("target/wasm32-unknown-unknown/release/causerie.wasm")))?;
     let wasm = pkg.join("causerie_bg.wasm");
+    let features = [
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ];
     run(Command::new(wasm_opt(root))
         // Rust's wasm32 memory is the module's own, zero-filled, and its first page is
         // unused (the stack starts at 1 MiB), which lets wasm-opt drop more.
@@ -69,17 +77,26 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
             "--low-memory-unused",
         ])
         .args(["--strip-debug", "--strip-producers"])
-        .args([
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ])
+        .args(features)
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
+    // wasm-bindgen names each import after its JS function and a hash
+    // (`__wbg_setAttribute_f75317b2b5cabfb4`), once in the wasm and once in the glue:
+    // about 3 KB brotli of names. wasm-opt shortens them, and the module's name to `a`,
+    // and prints the mapping (one JSON object: this pass runs alone), which
+    // `rename_in_glue` applies to the glue.
+    let mapping = output(
+        Command::new(wasm_opt(root))
+            .arg("--minify-imports-and-exports-and-modules")
+            .args(features)
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm),
+    )?;
+    let glue = pkg.join("causerie.js");
+    let renamed = rename_in_glue(&std::fs::read_to_string(&glue)?, &mapping)?;
+    std::fs::write(&glue, renamed)?;
 
     let loader = pkg.join("embed.js");
     run(Command::new(esbuild(root))
@@ -101,7 +118,6 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
             ])
             .arg(format!("--outfile={}", module.display())))?;
     }
-    let glue = pkg.join("causerie.js");
     run(Command::new(esbuild(root))
         .arg(&glue)
         .args([
@@ -135,6 +151,91 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
     print_sizes(&sizes);
     check_budgets(&sizes)?;
     Ok(sizes)
+}
+
+/// Applies wasm-opt's mapping of minified names (its JSON output) to wasm-bindgen's glue:
+/// the import module `./causerie_bg.js` becomes `a`; each import is a key of the glue's
+/// import object (`name: function`), and each export a property of `wasm`
+/// (`wasm.name`). Imports the optimised module no longer has are dropped from the glue.
+/// Fails if a name is not where it is expected, rather than ship glue that does not
+/// match its module.
+fn rename_in_glue(glue: &str, mapping: &str) -> Result<String> {
+    let map: serde_json::Value = serde_json::from_str(mapping.trim())?;
+    let list = |key: &str| map[key].as_array().cloned().unwrap_or_default();
+    let mut imports = std::collections::HashMap::new();
+    for import in list("imports") {
+        let (Some("./causerie_bg.js"), Some(name), Some(short)) =
+            (import[0].as_str(), import[1].as_str(), import[2].as_str())
+        else {
+            bail!("an unexpected import in wasm-opt's mapping: {import}");
+        };
+        imports.insert(name.to_owned(), short.to_owned());
+    }
+    // The import object: rename the keys the module still imports, drop the others.
+    let mut out = String::with_capacity(glue.len());
+    let mut dropping = false;
+    let mut renamed = 0;
+    for line in glue.lines() {
+        if dropping {
+            // The entry ends at its first line indented as the key: `},` or, for
+            // functions that may throw, `}, arguments); },`.
+            dropping = !line.starts_with("        }");
+            continue;
+        }
+        let key = line
+            .strip_prefix("        ")
+            .and_then(|l| l.split_once(": function"))
+            .map(|(key, _)| key)
+            .filter(|key| key.starts_with("__wbg") || key.starts_with("__wbindgen"));
+        match key.map(|key| (key, imports.get(key))) {
+            Some((key, Some(short))) => {
+                out.push_str(&line.replacen(key, &format!("\"{short}\""), 1));
+                renamed += 1;
+            }
+            Some((_, None)) => {
+                dropping = !line.trim_end().ends_with("},");
+                continue;
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    if renamed != imports.len() {
+        bail!(
+            "the glue has {renamed} of the module's {} imports",
+            imports.len()
+        );
+    }
+    let module = "\"./causerie_bg.js\": import0";
+    if out.matches(module).count() != 1 {
+        bail!("the glue's import object is not where it was: {module}");
+    }
+    let mut out = out.replacen(module, "\"a\": import0", 1);
+    for export in list("exports") {
+        let (Some(name), Some(short)) = (export[0].as_str(), export[1].as_str()) else {
+            bail!("an export in wasm-opt's mapping has no name: {export}");
+        };
+        out = replace_word(&out, &format!("wasm.{name}"), &format!("wasm.{short}"));
+    }
+    Ok(out)
+}
+
+/// Replaces each `from` of `text` that is a whole word: neither preceded nor followed by
+/// an identifier character.
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(from) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + from.len()..].chars().next();
+        let whole = !before.is_some_and(ident) && !after.is_some_and(ident);
+        out.push_str(&rest[..i]);
+        out.push_str(if whole { to } else { from });
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes each language to `pkg/i18n/<tag>.json`: its messages, which the widget takes
@@ -260,6 +361,28 @@ mod tests {
             gzip: 0,
             brotli,
         }
+    }
+
+    #[test]
+    fn glue_names_follow_the_minified_module() {
+        let glue = "const import0 = {\n        __wbg_get_1: function(a) {\n            return a;\n        },\n\
+                    \x20       __wbg_dead_2: function() { return handleError(function (a) {\n            return 0;\n        }, arguments); },\n\
+                    \x20       __wbg_get_10: function(a) {\n            return 1;\n        },\n};\n\
+                    return { \"./causerie_bg.js\": import0 };\n\
+                    wasm.__wbindgen_malloc(1); wasm.__wbindgen_malloc_x(2); wasm.memory.buffer;\n";
+        let mapping = r#"{ "imports": [["./causerie_bg.js", "__wbg_get_1", "a"], ["./causerie_bg.js", "__wbg_get_10", "$b"]],
+                           "exports": [["memory", "c"], ["__wbindgen_malloc", "d"], ["__wbindgen_malloc_x", "e"], ["marker", "f"]] }"#;
+        let renamed = rename_in_glue(glue, mapping).unwrap();
+        assert_eq!(
+            renamed,
+            "const import0 = {\n        \"a\": function(a) {\n            return a;\n        },\n\
+             \x20       \"$b\": function(a) {\n            return 1;\n        },\n};\n\
+             return { \"a\": import0 };\n\
+             wasm.d(1); wasm.e(2); wasm.c.buffer;\n"
+        );
+        // An import the glue does not have is an error, not a broken widget.
+        let extra = r#"{ "imports": [["./causerie_bg.js", "__wbg_get_1", "a"], ["./causerie_bg.js", "__wbg_nope", "z"]], "exports": [] }"#;
+        assert!(rename_in_glue(glue, extra).is_err());
     }
 
     #[test]
