@@ -3,6 +3,7 @@
 //! JSON goes through the browser's own `JSON`, not serde_json: every byte of the wasm
 //! is downloaded by every reader of every article.
 
+use causerie_i18n::Msg;
 use causerie_protocol::{Field, Problem, Status};
 use js_sys::{JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -31,6 +32,8 @@ pub struct Threads {
     pub comments: Vec<(JsValue, Comment)>,
     pub next: Option<String>,
     pub total: f64,
+    /// The form's signed render time, to send back with a comment.
+    pub token: Option<String>,
 }
 
 /// What became of a new comment.
@@ -41,20 +44,19 @@ pub enum Posted {
     Stored(Comment, JsValue),
     /// Refused, with a problem per field.
     Invalid(Vec<(Field, Problem)>),
-    /// Refused for another reason (another 4xx).
-    Refused,
+    /// Refused for another reason (another 4xx), with the message that says why; for
+    /// the rate limit, with the minutes to wait.
+    Refused(Msg, u32),
     /// Not stored, or not known to be: the network failed, or the server did (a 5xx).
     /// The same request may be sent again.
     Unavailable,
 }
 
-/// The JSON body of a new comment; `parent` is the id of the comment it answers.
+/// The JSON body of a new comment; `parent` is the id of the comment it answers, and
+/// `trap` the honeypot's value (empty from a person, and then left out).
 pub fn new_comment_body(
     page: &str,
-    comment: &str,
-    author: &str,
-    email: &str,
-    url: &str,
+    [comment, author, email, url, trap]: [&str; 5],
     parent: Option<i64>,
 ) -> String {
     let body = object(&[
@@ -64,6 +66,9 @@ pub fn new_comment_body(
         ("email", email),
         ("url", url),
     ]);
+    if !trap.is_empty() {
+        let _ = Reflect::set(&body, &"trap".into(), &trap.into());
+    }
     let _ = Reflect::set(
         &body,
         &"parent".into(),
@@ -81,19 +86,28 @@ pub fn object(entries: &[(&str, &str)]) -> Object {
     obj
 }
 
-/// `POST /api/v1/comments` with `body` and an idempotency key.
-pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
+/// `POST /api/v1/comments` with `body`, an idempotency key, and the form's token.
+pub async fn post(backend: &str, body: &str, key: &str, token: &str) -> Posted {
     let headers = object(&[
         ("Content-Type", "application/json"),
         (causerie_protocol::IDEMPOTENCY_HEADER, key),
+        (causerie_protocol::FORM_TOKEN_HEADER, token),
     ]);
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
     init.set_headers(&headers);
-    let Some((status, json)) = fetch(&comments_url(backend), &init).await else {
+    let Some((status, json, _)) = fetch(&comments_url(backend), &init).await else {
         return Posted::Unavailable;
     };
+    let refused = match get(&json, "error").as_string().as_deref() {
+        Some("rate_limited") => Msg::TooMany,
+        Some("duplicate") => Msg::Duplicate,
+        Some("blocked") => Msg::Blocked,
+        Some("too_fast") => Msg::TooFast,
+        _ => Msg::Refused,
+    };
+    let minutes = (get(&json, "retry_after").as_f64().unwrap_or(60.0) / 60.0).ceil() as u32;
     match status {
         200..=299 => match parse_comment(&json) {
             Some(c) => Posted::Stored(c, json),
@@ -109,12 +123,12 @@ pub async fn post(backend: &str, body: &str, key: &str) -> Posted {
                 })
                 .collect();
             if fields.is_empty() {
-                Posted::Refused
+                Posted::Refused(refused, minutes)
             } else {
                 Posted::Invalid(fields)
             }
         }
-        400..=499 => Posted::Refused,
+        400..=499 => Posted::Refused(refused, minutes),
         _ => Posted::Unavailable,
     }
 }
@@ -142,7 +156,7 @@ pub async fn list(backend: &str, page: &str, after: Option<&str>) -> Option<Thre
         .concat();
     }
     let init = RequestInit::new();
-    let (status, json) = fetch(&url, &init).await?;
+    let (status, json, token) = fetch(&url, &init).await?;
     if status != 200 {
         return None;
     }
@@ -150,6 +164,7 @@ pub async fn list(backend: &str, page: &str, after: Option<&str>) -> Option<Thre
         comments: parse_comments(&get(&json, "comments")),
         next: get(&json, "next").as_string(),
         total: get(&json, "total").as_f64().unwrap_or(0.0),
+        token,
     })
 }
 
@@ -168,9 +183,9 @@ fn comments_url(backend: &str) -> String {
     [backend.trim_end_matches('/'), "/api/v1/comments"].concat()
 }
 
-/// Sends the request, and reads the status and the JSON body (`undefined` when the
-/// body is not JSON). `None` when the network failed or timed out.
-async fn fetch(url: &str, init: &RequestInit) -> Option<(u16, JsValue)> {
+/// Sends the request, and reads the status, the JSON body (`undefined` when the body is
+/// not JSON) and the form token header. `None` when the network failed or timed out.
+async fn fetch(url: &str, init: &RequestInit) -> Option<(u16, JsValue, Option<String>)> {
     init.set_signal(Some(&AbortSignal::timeout_with_u32(TIMEOUT_MS)));
     let window = web_sys::window()?;
     let response = JsFuture::from(window.fetch_with_str_and_init(url, init))
@@ -181,7 +196,12 @@ async fn fetch(url: &str, init: &RequestInit) -> Option<(u16, JsValue)> {
         Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED),
         Err(_) => JsValue::UNDEFINED,
     };
-    Some((response.status(), json))
+    let token = response
+        .headers()
+        .get(causerie_protocol::FORM_TOKEN_HEADER)
+        .ok()
+        .flatten();
+    Some((response.status(), json, token))
 }
 
 /// `v` if it is an array, else an empty one. (`Array.from(undefined)` throws, and a

@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use crate::{
     Config,
     api::{self, Posted},
-    i18n::{Lang, problem, text},
+    i18n::{Lang, problem, text, with_name},
     list, storage,
 };
 
@@ -64,7 +64,9 @@ enum Phase {
     Published,
     Pending,
     Unavailable,
-    Refused,
+    /// Refused by the server, with the message that says why, and the minutes to wait
+    /// for the rate limit.
+    Refused(Msg, u32),
 }
 
 /// The comment form.
@@ -131,19 +133,32 @@ pub fn CommentForm(
             return;
         }
         let value = |f: FieldState| f.value.get_untracked();
+        // The honeypot, which no person sees, and the token of the form's render time.
+        let trap = form
+            .as_ref()
+            .and_then(|f| f.query_selector("[name=causerie-trap]").ok().flatten())
+            .map(|t| t.unchecked_into::<web_sys::HtmlInputElement>().value())
+            .unwrap_or_default();
+        let token = form
+            .as_ref()
+            .and_then(|f| f.get_attribute("data-token"))
+            .unwrap_or_default();
         let body = api::new_comment_body(
             config.page,
-            &value(comment),
-            &value(author),
-            &value(email),
-            &value(url),
+            [
+                &value(comment),
+                &value(author),
+                &value(email),
+                &value(url),
+                &trap,
+            ],
             form.as_ref().and_then(list::answered),
         );
         let pending_key = storage::pending_key(config.page);
         let key = idempotency_key(&pending_key, &body);
         phase.set(Phase::Sending);
         spawn_local(async move {
-            let posted = api::post(config.backend, &body, &key).await;
+            let posted = api::post(config.backend, &body, &key, &token).await;
             if posted != Posted::Unavailable {
                 // The server answered: this body will never be sent with this key again.
                 storage::set(&pending_key, "");
@@ -188,10 +203,11 @@ pub fn CommentForm(
                             phase.set(Phase::Invalid);
                             focus_field(form.as_ref(), first.field);
                         }
-                        None => phase.set(Phase::Refused),
+                        None => phase.set(Phase::Refused(Msg::Refused, 0)),
                     }
                 }
-                Posted::Refused => phase.set(Phase::Refused),
+                // The reader's text stays, to post later or elsewhere.
+                Posted::Refused(msg, minutes) => phase.set(Phase::Refused(msg, minutes)),
                 Posted::Unavailable => phase.set(Phase::Unavailable),
             }
         });
@@ -200,15 +216,17 @@ pub fn CommentForm(
     let sending = move || phase.get() == Phase::Sending;
     let status = move || {
         let msg = match phase.get() {
-            Phase::Editing => return "",
+            Phase::Editing => return String::new(),
             Phase::Invalid => Msg::FixErrors,
             Phase::Sending => Msg::Sending,
             Phase::Published => Msg::Published,
             Phase::Pending => Msg::Pending,
             Phase::Unavailable => Msg::Unavailable,
-            Phase::Refused => Msg::Refused,
+            Phase::Refused(msg, minutes) => {
+                return with_name(lang, msg, &u64::from(minutes).to_string());
+            }
         };
-        t(msg)
+        t(msg).to_owned()
     };
 
     view! {
@@ -239,6 +257,11 @@ pub fn CommentForm(
             <Control state=author lang label=Msg::Name kind="text" required=true autocomplete="name" />
             <Control state=email lang label=Msg::Email kind="email" required=true autocomplete="email" />
             <Control state=url lang label=Msg::Website kind="url" autocomplete="url" />
+            // The honeypot: out of sight, out of the tab order and of assistive
+            // technology; only a robot fills it.
+            <div class="trap" aria-hidden="true">
+                <input name="causerie-trap" tabindex="-1" autocomplete="off" />
+            </div>
             <p class="remember">
                 <input
                     id="causerie-remember"

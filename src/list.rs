@@ -95,6 +95,12 @@ pub async fn load(inside: Element, config: Config, after: Option<String>) {
         return;
     };
     set_count(&list, config.lang, threads.total);
+    // The form's render time, signed by the server, for the form to send back.
+    if let (Some(token), Some(form)) = (&threads.token, part(&inside, "form"))
+        && !form.has_attribute("data-token")
+    {
+        attr(&form, "data-token", token);
+    }
     for (_, comment) in threads.comments {
         add(&list, &comment, config);
     }

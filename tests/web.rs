@@ -29,11 +29,13 @@ fn fake_server(answer: &str) {
            const method = init.method || 'GET';
            if (method === 'POST') window.__sent.push({ url: String(url), body: init.body,
              key: new Headers(init.headers).get('Idempotency-Key'),
+             token: new Headers(init.headers).get('Causerie-Form-Token'),
              type: new Headers(init.headers).get('Content-Type') });
            const json = (status, body) => Promise.resolve(new Response(JSON.stringify(body),
              { status, headers: { 'Content-Type': 'application/json' } }));
            if (method !== 'POST') { window.__gets.push(String(url));
-             return json(200, window.__thread(String(url))); }
+             return Promise.resolve(new Response(JSON.stringify(window.__thread(String(url))),
+               { status: 200, headers: { 'Content-Type': 'application/json', 'Causerie-Form-Token': '1764330000000.abc' } })); }
            return window.__answer(init, json); };"]
     .concat();
     js_sys::eval(&script).unwrap();
@@ -1141,4 +1143,59 @@ async fn the_form_goes_above_or_below_the_comments() {
         let top = |selector: &str| select(&root, selector).get_bounding_client_rect().top();
         assert_eq!(top("form") < top("ol.comments"), form_first, "{position:?}");
     }
+}
+
+/// Each refusal gets its own words in the reader's language (the rate limit with its
+/// minutes), and the reader's text stays. The comment carries the form token the thread
+/// came with, and the honeypot stays out of sight and out of the body.
+#[wasm_bindgen_test]
+async fn refusals_say_why_and_keep_the_text() {
+    reset();
+    fake_server("(init, json) => json(429, { error: 'rate_limited', retry_after: 90 })");
+    let root = mount("/refused", "fr");
+    wait_for("the thread", || !text(&root, "count").is_empty()).await;
+    fill_valid(&root);
+    let trap = select(&root, "[name=causerie-trap]");
+    assert_eq!(trap.get_attribute("tabindex").as_deref(), Some("-1"));
+    assert!(trap.closest("[aria-hidden=true]").unwrap().is_some());
+    let hidden = trap.parent_element().unwrap().get_bounding_client_rect();
+    assert!(
+        hidden.width() <= 1.0 && hidden.height() <= 1.0,
+        "out of sight"
+    );
+    for (answer, expected) in [
+        (
+            "json(429, { error: 'rate_limited', retry_after: 90 })",
+            "Trop de commentaires en peu de temps : réessayez dans 2 min.",
+        ),
+        (
+            "json(422, { error: 'duplicate' })",
+            "Vous avez déjà publié ce commentaire.",
+        ),
+        (
+            "json(422, { error: 'blocked' })",
+            "Ce commentaire ne peut pas être publié ici.",
+        ),
+        (
+            "json(422, { error: 'too_fast' })",
+            "C’était rapide ! Relisez votre commentaire, puis envoyez-le à nouveau.",
+        ),
+        ("json(403, {})", "Le serveur a refusé ce commentaire."),
+    ] {
+        answer_with(&format!("(init, json) => {answer}"));
+        submit(&root);
+        wait_for(expected, || text(&root, "status") == expected).await;
+        assert_eq!(
+            value(&root, "comment"),
+            "Très bon article !",
+            "the text stays"
+        );
+    }
+    let request = sent().get(0);
+    assert_eq!(field(&request, "token"), "1764330000000.abc");
+    let body = JSON::parse(&field(&request, "body")).unwrap();
+    assert!(
+        !Reflect::has(&body, &"trap".into()).unwrap(),
+        "no honeypot from a person"
+    );
 }

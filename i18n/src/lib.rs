@@ -53,6 +53,14 @@ messages! {
     FixErrors,
     Unavailable,
     Refused,
+    /// The server's rate limit; `#` is the number of minutes to wait.
+    TooMany,
+    /// The same comment was posted already.
+    Duplicate,
+    /// The site's blocklist refuses the comment.
+    Blocked,
+    /// Posted sooner after the form appeared than a person writes.
+    TooFast,
     AwaitingModeration,
     /// The button under each comment that opens the form in place.
     Reply,
@@ -159,7 +167,7 @@ mod tests {
     #[test]
     fn names_go_where_the_hash_is() {
         for Locale { tag, messages, .. } in LOCALES {
-            for msg in [Msg::ReplyTo, Msg::InReplyTo] {
+            for msg in [Msg::ReplyTo, Msg::InReplyTo, Msg::TooMany] {
                 let text = messages[msg as usize];
                 assert_eq!(text.matches('#').count(), 1, "{tag}: {text:?}");
             }

@@ -41,6 +41,10 @@ pub const MAX_LIST_LIMIT: u32 = 500;
 pub const MAX_COUNT_PAGES: usize = 200;
 /// The header that makes a POST safe to retry.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// The header that carries the form's signed render time: the server sends it with the
+/// thread, and the widget sends it back with the comment. It is a header, not a field,
+/// so that a retry after a reload sends the very same body.
+pub const FORM_TOKEN_HEADER: &str = "Causerie-Form-Token";
 /// The most characters an idempotency key may have.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 

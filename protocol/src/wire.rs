@@ -24,6 +24,9 @@ pub struct NewComment {
     /// The id of the comment this one replies to, on the same page; `null` or absent for
     /// a comment on the article itself.
     pub parent: Option<i64>,
+    /// The honeypot: a field people never see, so never fill. Not empty means a robot.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub trap: String,
 }
 
 /// Whether a stored comment is public yet.
@@ -130,6 +133,15 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// 422: `parent` is not a published comment of the same page.
     InvalidParent,
+    /// 429: too many comments from this address lately; retry after `retry_after` seconds.
+    RateLimited,
+    /// 422: the same text, from the same address, on the same page, is there already.
+    Duplicate,
+    /// 422: the site's blocklist refuses this comment.
+    Blocked,
+    /// 422: posted sooner after the form appeared than a person could write, or without
+    /// the form's token.
+    TooFast,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
@@ -150,4 +162,7 @@ pub struct ErrorBody {
     /// For `invalid_fields`, the problems, one per field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// For `rate_limited`, the seconds to wait, as in `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }

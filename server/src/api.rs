@@ -3,11 +3,13 @@
 //! Nothing the widget checked is trusted: every body is parsed and validated again
 //! with the protocol's rules.
 
+use std::net::SocketAddr;
+
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes,
     extract::{
-        Query, RawQuery, State,
+        ConnectInfo, Query, RawQuery, State,
         rejection::{BytesRejection, QueryRejection},
     },
     http::{HeaderMap, StatusCode, header},
@@ -16,7 +18,7 @@ use axum::{
 use std::collections::BTreeMap;
 
 use causerie_protocol::{
-    CommentList, Counts, CountsQuery, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES,
+    CommentList, Counts, CountsQuery, FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES,
     MAX_IDEMPOTENCY_KEY_CHARS, MAX_LIST_LIMIT, NewComment, Status,
 };
 use serde::Deserialize;
@@ -24,28 +26,59 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     AppState,
-    config::Moderation,
+    config::{BlockAction, Moderation},
     error::ApiError,
     feed::{self, FeedInfo},
-    store::{Created, Idempotency, StoredResponse},
+    spam,
+    store::{Created, Guard, Idempotency, StoredResponse},
     text::Lang,
 };
 
 /// `POST /api/v1/comments`: 201 with the published comment, or 202 when it is held.
 pub async fn create_comment(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let new: NewComment = json_body(&headers, body)?;
     let valid = new.validate().map_err(ApiError::InvalidFields)?;
+    let now = now_millis();
+    let spam = &state.spam;
+    let ip = spam::client_ip(connect.map(|c| c.0.0), &headers, &spam.trusted_proxies);
+    // A person takes seconds to write; the form's token says when it appeared.
+    if !spam.min_time.is_zero() {
+        let rendered = headers
+            .get(FORM_TOKEN_HEADER)
+            .and_then(|t| t.to_str().ok())
+            .and_then(|t| spam.tokens.verify(t, now));
+        let soon = rendered.is_none_or(|at| {
+            now - at < i64::try_from(spam.min_time.as_millis()).unwrap_or(i64::MAX)
+        });
+        if soon {
+            return Err(ApiError::TooFast);
+        }
+    }
+    let blocked = spam
+        .blocklist
+        .matches(&valid.comment, &valid.author, &valid.email, ip);
+    if blocked && spam.blocklist.action == BlockAction::Reject {
+        tracing::info!(page = %valid.page, "comment refused by the blocklist");
+        return Err(ApiError::Blocked);
+    }
+    let held = blocked || spam::links(&valid.comment) > spam.max_links;
     let status = match state.moderation {
+        _ if held => Status::Pending,
         Moderation::Publish => Status::Published,
         Moderation::Hold => Status::Pending,
         Moderation::FirstTime if state.store.is_known(&valid.email).await? => Status::Published,
         Moderation::FirstTime => Status::Pending,
     };
+    // A robot that filled the honeypot is answered as if its comment were held, and the
+    // comment is kept as spam, for the record.
+    let trapped = !new.trap.is_empty();
+    let status = if trapped { Status::Pending } else { status };
     // The fingerprint is taken over the parsed body, so that the same comment sent with
     // other white space or key order is the same request.
     let canonical = serde_json::to_vec(&new).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
@@ -54,9 +87,18 @@ pub async fn create_comment(
         key,
         fingerprint: fingerprint.as_slice(),
     });
+    let ip = ip.map(|ip| ip.to_string());
+    let guard = Guard {
+        ip: ip.as_deref(),
+        rate: (spam.max_posts > 0).then(|| {
+            let window = i64::try_from(spam.window.as_millis()).unwrap_or(i64::MAX);
+            (spam.max_posts, window)
+        }),
+        spam: trapped,
+    };
     let created = state
         .store
-        .create(&valid, status, now_millis(), idempotency, |comment| {
+        .create(&valid, status, now, idempotency, guard, |comment| {
             let code = match comment.status {
                 Status::Published => StatusCode::CREATED,
                 Status::Pending => StatusCode::ACCEPTED,
@@ -69,12 +111,14 @@ pub async fn create_comment(
         .await?;
     match created {
         Created::New(response) => {
-            tracing::info!(page = %valid.page, status = response.status, "comment stored");
+            tracing::info!(page = %valid.page, status = response.status, trapped, "comment stored");
             Ok(stored(response, false))
         }
         Created::Replayed(response) => Ok(stored(response, true)),
         Created::KeyReused => Err(ApiError::IdempotencyKeyReused),
         Created::InvalidParent => Err(ApiError::InvalidParent),
+        Created::Duplicate => Err(ApiError::Duplicate),
+        Created::RateLimited(seconds) => Err(ApiError::RateLimited(seconds)),
     }
 }
 
@@ -171,6 +215,12 @@ pub async fn list_comments(
             header::HeaderValue::from_str(&date).expect("a date is a valid header"),
         );
     }
+    // The form's render time, signed: the widget sends it back with the comment.
+    h.insert(
+        FORM_TOKEN_HEADER,
+        header::HeaderValue::from_str(&state.spam.tokens.sign(now_millis()))
+            .expect("a token is a valid header"),
+    );
     Ok(response)
 }
 

@@ -59,6 +59,56 @@ pub struct Config {
     /// sees a held comment until the site owner approves it at `/admin`.
     #[arg(long, env = "CAUSERIE_MODERATION", value_enum, default_value_t = Moderation::FirstTime)]
     pub moderation: Moderation,
+
+    /// How many comments one client address may post in `--post-window` seconds; more
+    /// get 429 with `Retry-After`. 0 turns the limit off.
+    #[arg(long, env = "CAUSERIE_MAX_POSTS_PER_IP", default_value_t = 10)]
+    pub max_posts_per_ip: u32,
+
+    /// The window of `--max-posts-per-ip`, in seconds.
+    #[arg(long, env = "CAUSERIE_POST_WINDOW", default_value_t = 600)]
+    pub post_window: u64,
+
+    /// The address of a reverse proxy in front of the server, whose `X-Forwarded-For`
+    /// names the client. Repeat it, or separate with commas. Without it, the client is
+    /// the connection's peer, and `X-Forwarded-For` is ignored, so that nobody can forge
+    /// their address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "CAUSERIE_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// A comment with more links than this waits for moderation.
+    #[arg(long, env = "CAUSERIE_MAX_LINKS", default_value_t = 2)]
+    pub max_links: usize,
+
+    /// A file of blocklist rules, one per line: `word:TEXT` (in the comment or the
+    /// name), `author:GLOB`, `email:GLOB`, `ip:GLOB`, where `*` matches anything; case
+    /// does not matter; `#` starts a comment.
+    #[arg(long, env = "CAUSERIE_BLOCKLIST")]
+    pub blocklist: Option<PathBuf>,
+
+    /// What the blocklist does to a comment it matches: `hold` it for moderation, or
+    /// `reject` it (422 `blocked`).
+    #[arg(long, env = "CAUSERIE_BLOCKLIST_ACTION", value_enum, default_value_t = BlockAction::Hold)]
+    pub blocklist_action: BlockAction,
+
+    /// A comment posted sooner than this many seconds after its form appeared (by the
+    /// form's signed token) is refused (422 `too_fast`); so is one without a token.
+    /// 0 turns the check off, for clients without the widget.
+    #[arg(long, env = "CAUSERIE_MIN_SECONDS", default_value_t = 3)]
+    pub min_seconds: u64,
+}
+
+/// What the blocklist does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BlockAction {
+    /// The comment waits for the site owner.
+    Hold,
+    /// The comment is refused.
+    Reject,
 }
 
 /// The commands for the site owner, on the same database as the server.

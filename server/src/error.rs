@@ -26,6 +26,14 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("the parent is not a published comment of this page")]
     InvalidParent,
+    #[error("too many comments from this address; retry in {0} s")]
+    RateLimited(u64),
+    #[error("the same comment is there already")]
+    Duplicate,
+    #[error("refused by the blocklist")]
+    Blocked,
+    #[error("posted too soon after the form appeared, or without its token")]
+    TooFast,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -52,6 +60,10 @@ impl ApiError {
                 ErrorCode::IdempotencyKeyReused,
             ),
             ApiError::InvalidParent => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidParent),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            ApiError::Duplicate => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Duplicate),
+            ApiError::Blocked => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Blocked),
+            ApiError::TooFast => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::TooFast),
             ApiError::PayloadTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }
@@ -73,10 +85,27 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(error = %self, "request refused");
         }
+        let retry_after = match self {
+            ApiError::RateLimited(seconds) => Some(seconds),
+            _ => None,
+        };
         let fields = match self {
             ApiError::InvalidFields(fields) => fields,
             _ => Vec::new(),
         };
-        (status, Json(ErrorBody { error, fields })).into_response()
+        let body = Json(ErrorBody {
+            error,
+            fields,
+            retry_after,
+        });
+        match retry_after {
+            Some(seconds) => (
+                status,
+                [(axum::http::header::RETRY_AFTER, seconds.to_string())],
+                body,
+            )
+                .into_response(),
+            None => (status, body).into_response(),
+        }
     }
 }

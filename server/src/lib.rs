@@ -16,6 +16,7 @@ pub mod config;
 mod error;
 mod feed;
 mod serve;
+mod spam;
 pub mod store;
 mod text;
 
@@ -28,7 +29,7 @@ use axum::{
     middleware,
     routing::{any, get, post},
 };
-use causerie_protocol::{IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
+use causerie_protocol::{FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
@@ -82,6 +83,27 @@ pub struct AppState {
     pub client_timeout: std::time::Duration,
     /// Failed admin logins, per client address. (Per process: see the README.)
     pub logins: Arc<admin::LoginLimiter>,
+    /// The spam defences' settings.
+    pub spam: Arc<SpamSettings>,
+}
+
+/// How the server defends itself against spam (`spam.rs`).
+#[derive(Debug)]
+pub struct SpamSettings {
+    /// At most this many comments per client address in `window` (none when 0).
+    pub max_posts: u32,
+    /// The rate limit's window.
+    pub window: std::time::Duration,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// More links than this, and a comment is held.
+    pub max_links: usize,
+    /// The site's blocklist.
+    pub blocklist: spam::Blocklist,
+    /// The shortest time between a form's rendering and its post (none when zero).
+    pub min_time: std::time::Duration,
+    /// The forms' tokens.
+    pub tokens: spam::FormTokens,
 }
 
 impl AppState {
@@ -96,13 +118,31 @@ impl AppState {
                     .map_err(|_| anyhow::anyhow!("--allow-origin {o:?} is not a valid origin"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let blocklist = match &config.blocklist {
+            None => spam::Blocklist::empty(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the blocklist {}: {e}", path.display())
+                })?;
+                spam::Blocklist::parse(&text, config.blocklist_action)?
+            }
+        };
         Ok(AppState {
-            store,
             moderation: config.moderation,
             allow_origins: allow_origins.into(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
             client_timeout: std::time::Duration::from_secs(config.client_timeout.max(1)),
             logins: Arc::default(),
+            spam: Arc::new(SpamSettings {
+                max_posts: config.max_posts_per_ip,
+                window: std::time::Duration::from_secs(config.post_window),
+                trusted_proxies: config.trusted_proxies.clone(),
+                max_links: config.max_links,
+                blocklist,
+                min_time: std::time::Duration::from_secs(config.min_seconds),
+                tokens: spam::FormTokens::new(store.secret()),
+            }),
+            store,
         })
     }
 }
@@ -117,6 +157,10 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .allow_headers([
             header::CONTENT_TYPE,
             HeaderName::from_bytes(IDEMPOTENCY_HEADER.as_bytes()).expect("a valid header name"),
+            HeaderName::from_bytes(FORM_TOKEN_HEADER.as_bytes()).expect("a valid header name"),
+        ])
+        .expose_headers([
+            HeaderName::from_bytes(FORM_TOKEN_HEADER.as_bytes()).expect("a valid header name")
         ])
         .max_age(std::time::Duration::from_secs(24 * 60 * 60));
 
@@ -206,6 +250,7 @@ async fn admit(
             let body = causerie_protocol::ErrorBody {
                 error: causerie_protocol::ErrorCode::Overloaded,
                 fields: Vec::new(),
+                retry_after: None,
             };
             (
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -51,6 +51,22 @@ pub enum Created {
     KeyReused,
     /// The parent is not a published comment of the same page. Nothing was stored.
     InvalidParent,
+    /// The same text from the same address is on the page already. Nothing was stored.
+    Duplicate,
+    /// The client's address posted its quota already; it may again in this many
+    /// seconds. Nothing was stored.
+    RateLimited(u64),
+}
+
+/// Who posts, and the checks the comment's transaction makes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Guard<'a> {
+    /// The client's address, stored with the comment.
+    pub ip: Option<&'a str>,
+    /// At most this many comments from `ip` within this many milliseconds.
+    pub rate: Option<(u32, i64)>,
+    /// Store the comment as spam (hidden), as when a robot fills the honeypot.
+    pub spam: bool,
 }
 
 /// The idempotency key of a request and the fingerprint of its body.
@@ -88,6 +104,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The database's secret: the key of the avatars, and the root of the other keys.
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
     /// Gives an avatar to the comments stored before avatars existed.
     async fn backfill_avatars(&self) -> Result<(), sqlx::Error> {
         let rows: Vec<(i64, String)> =
@@ -114,6 +135,7 @@ impl Store {
         status: Status,
         now: i64,
         idempotency: Option<Idempotency<'_>>,
+        guard: Guard<'_>,
         respond: impl FnOnce(&Comment) -> StoredResponse,
     ) -> Result<Created, sqlx::Error> {
         // `BEGIN IMMEDIATE` takes the write lock first, so that two requests with the same
@@ -137,6 +159,34 @@ impl Store {
                 });
             }
         }
+        // The same comment twice (a double click, a retry without its key): refused.
+        let duplicate: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM comments
+             WHERE page = ? AND lower(email) = lower(?) AND text = ?)",
+        )
+        .bind(&comment.page)
+        .bind(&comment.email)
+        .bind(&comment.comment)
+        .fetch_one(&mut *tx)
+        .await?;
+        if duplicate {
+            return Ok(Created::Duplicate);
+        }
+        // The rate limit, counted in the database, so that it holds across servers.
+        if let (Some(ip), Some((max, window))) = (guard.ip, guard.rate) {
+            let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(created) FROM comments WHERE ip = ? AND created > ?",
+            )
+            .bind(ip)
+            .bind(now - window)
+            .fetch_one(&mut *tx)
+            .await?;
+            if count >= i64::from(max) {
+                let free_at = oldest.unwrap_or(now) + window;
+                let seconds = u64::try_from((free_at - now).max(1000) / 1000).unwrap_or(1);
+                return Ok(Created::RateLimited(seconds));
+            }
+        }
         // A reply joins its parent's thread; a comment on the article starts its own.
         let thread: Option<i64> = match comment.parent {
             None => None,
@@ -156,8 +206,8 @@ impl Store {
         };
         let avatar = avatar(&self.secret, &comment.email);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar, ip, spam)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&comment.page)
         .bind(comment.parent)
@@ -169,6 +219,8 @@ impl Store {
         .bind(status.as_str())
         .bind(now)
         .bind(&avatar)
+        .bind(guard.ip)
+        .bind(guard.spam)
         .fetch_one(&mut *tx)
         .await?;
         if thread.is_none() {

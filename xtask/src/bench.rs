@@ -304,7 +304,15 @@ impl Process {
             .arg(format!("sqlite://{}/bench.db", dir.display()))
             .arg("--www")
             .arg(root.join("www"))
-            .args(["--moderation", "publish"])
+            // Rate limits off, as for the peers the bench compares with.
+            .args([
+                "--moderation",
+                "publish",
+                "--max-posts-per-ip",
+                "0",
+                "--min-seconds",
+                "0",
+            ])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

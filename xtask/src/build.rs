@@ -260,7 +260,7 @@ fn write_locales(pkg: &Path) -> Result<Vec<PathBuf>> {
     // The message names, for `strings.js`.
     std::fs::write(
         dir.join("keys.json"),
-        serde_json::to_string(&causerie_i18n::NAMES)?,
+        serde_json::to_string(&causerie_i18n::NAMES[..])?,
     )?;
     Ok(files)
 }

@@ -63,9 +63,12 @@ fn demo(root: &Path) -> Result<()> {
             "sqlite://data/causerie.db",
             "--www",
             "www",
-            // The demo publishes at once; a real site holds first-time commenters.
+            // The demo publishes at once; a real site holds first-time commenters. Its
+            // seed conversation is posted without a form.
             "--moderation",
             "publish",
+            "--min-seconds",
+            "0",
         ])
         .spawn()
         .context("cannot start the server")?;
@@ -101,7 +104,14 @@ fn screenshots(root: &Path) -> Result<()> {
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--database")
         .arg(format!("sqlite://{}/demo.db", dir.path().display()))
-        .args(["--www", "www", "--moderation", "publish"])
+        .args([
+            "--www",
+            "www",
+            "--moderation",
+            "publish",
+            "--min-seconds",
+            "0",
+        ])
         .env("RUST_LOG", "warn")
         .spawn()
         .context("cannot start the server")?;

@@ -44,6 +44,7 @@ async fn create(
         let body = ErrorBody {
             error: ErrorCode::InvalidFields,
             fields,
+            retry_after: None,
         };
         (StatusCode::UNPROCESSABLE_ENTITY, Json(body))
     })?;
@@ -55,6 +56,7 @@ async fn create(
         let body = ErrorBody {
             error: ErrorCode::InvalidParent,
             fields: Vec::new(),
+            retry_after: None,
         };
         return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(body)));
     }

@@ -1,0 +1,5 @@
+-- Spam defence: the client address of each comment, for the per-address rate limit,
+-- the blocklist and the site owner's review. It is erased with the comment.
+ALTER TABLE comments ADD COLUMN ip TEXT;
+
+CREATE INDEX comments_by_ip ON comments (ip, created);
