@@ -1865,3 +1865,49 @@ async fn a_first_time_comment_is_approved_on_the_admin_page() {
     let body = json!({"page": DEMO_PAGE, "comment": "Encore moi", "author": "Amélie", "email": "Nouvelle@example.org"});
     server.post_json(&body);
 }
+
+/// The spam defences with the real widget: a comment posted sooner after the page
+/// appeared than `--min-seconds` is refused, and said so in French, with the text kept;
+/// later it goes through, carrying the form token that came with the thread through
+/// CORS; past `--max-posts-per-ip`, the widget says how long to wait.
+#[tokio::test]
+async fn the_widget_meets_the_spam_defences_with_words() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &[
+            "--min-seconds",
+            "5",
+            "--max-posts-per-ip",
+            "1",
+            "--post-window",
+            "600",
+        ],
+    );
+    let browser = Browser::start();
+    let page = server.url("/");
+    with_session(&browser, "spam", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(&c, "the thread", "root.querySelector('[data-testid=count]').textContent !== ''").await?;
+        let loaded = Instant::now();
+        let status = "root.querySelector('[data-testid=status]').textContent";
+        fill_and_submit(&c, "Trop vite ?", "vite@example.org").await?;
+        until(&c, "the refusal", &format!("{status} === 'C’était rapide ! Relisez votre commentaire, puis envoyez-le à nouveau.'")).await?;
+        let kept = js(&c, "return root.querySelector('[data-testid=comment]').value;").await?;
+        assert_eq!(kept, json!("Trop vite ?"));
+        tokio::time::sleep(Duration::from_secs(5).saturating_sub(loaded.elapsed()) + Duration::from_millis(300)).await;
+        click_submit(&c).await?;
+        until(&c, "the comment", "root.querySelectorAll('li[data-id]').length === 1").await?;
+        fill_and_submit(&c, "Encore un", "vite@example.org").await?;
+        until(&c, "the rate limit", &format!("{status} === 'Trop de commentaires en peu de temps : réessayez dans 10 min.'")).await?;
+        let kept = js(&c, "return root.querySelector('[data-testid=comment]').value;").await?;
+        assert_eq!(kept, json!("Encore un"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
