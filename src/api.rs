@@ -24,6 +24,8 @@ pub struct Comment {
     pub created: f64,
     pub status: Status,
     pub avatar: String,
+    /// Erased, but kept as a placeholder for its replies.
+    pub deleted: bool,
 }
 
 /// A page of threads: comments in the order the server sent them (a reply after its
@@ -227,5 +229,6 @@ fn parse_comment(obj: &JsValue) -> Option<Comment> {
             _ => Status::Published,
         },
         avatar: get(obj, "avatar").as_string().unwrap_or_default(),
+        deleted: get(obj, "deleted").is_truthy(),
     })
 }

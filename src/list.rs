@@ -299,6 +299,12 @@ fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
     // Each comment reads in its own direction, whatever the widget's.
     let paragraph = node(&body, "p", "");
     attr(&paragraph, "dir", "auto");
+    if comment.deleted {
+        // A placeholder: its replies keep their place; nothing of it remains to show.
+        attr(&article, "class", "comment deleted");
+        put_text(&paragraph, text(lang, Msg::Deleted));
+        return item;
+    }
     linkify(&paragraph, &comment.text);
     if comment.status == Status::Published {
         let reply = node(&article, "button", "reply");

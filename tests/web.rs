@@ -1199,3 +1199,40 @@ async fn refusals_say_why_and_keep_the_text() {
         "no honeypot from a person"
     );
 }
+
+/// An erased comment that others answered stays as a placeholder: it says so, shows no
+/// name, offers no Reply, and its replies keep their place under it.
+#[wasm_bindgen_test]
+async fn an_erased_comment_leaves_a_placeholder() {
+    reset();
+    fake_server("(init, json) => json(201, {})");
+    thread(&format!(
+        "{{ total: 2, comments: [
+            {{ id: 1, page: '/t', parent: null, author: '', url: null, text: '', created: Date.now(), status: 'published', avatar: '', deleted: true }},
+            {}] }}",
+        comment_js(2, Some(1), "Bo", "deux")
+    ));
+    let root = mount("/t", "en");
+    wait_for("the thread", || {
+        root.query_selector("[data-id='2']").unwrap().is_some()
+    })
+    .await;
+    let placeholder = select(&root, "[data-id='1'] > article");
+    assert_eq!(placeholder.class_name(), "comment deleted");
+    assert_eq!(
+        select(&root, "[data-id='1'] > article .text")
+            .text_content()
+            .unwrap(),
+        "This comment was deleted."
+    );
+    assert!(
+        root.query_selector("[data-id='1'] > article [data-testid=reply]")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        root.query_selector("[data-id='1'] > .replies > [data-id='2']")
+            .unwrap()
+            .is_some()
+    );
+}

@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Dieser Kommentar kann hier nicht veröffentlicht werden.",
     "Das ging schnell! Bitte lesen Sie Ihren Kommentar noch einmal und senden Sie ihn dann erneut.",
     "Wartet auf Freischaltung",
+    "Dieser Kommentar wurde gelöscht.",
     "Antworten",
     "Antwort abbrechen",
     "Antwort an #",

@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "This comment cannot be published here.",
     "That was quick! Please read your comment over, then post it again.",
     "Awaiting moderation",
+    "This comment was deleted.",
     "Reply",
     "Cancel reply",
     "Reply to #",

@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Este comentario no se puede publicar aquí.",
     "¡Qué rápido! Relee tu comentario y vuelve a enviarlo.",
     "Pendiente de moderación",
+    "Este comentario se ha eliminado.",
     "Responder",
     "Cancelar respuesta",
     "Responder a #",

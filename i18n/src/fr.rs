@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Ce commentaire ne peut pas être publié ici.",
     "C’était rapide ! Relisez votre commentaire, puis envoyez-le à nouveau.",
     "En attente de modération",
+    "Ce commentaire a été supprimé.",
     "Répondre",
     "Annuler la réponse",
     "Répondre à #",

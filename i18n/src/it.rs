@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Questo commento non può essere pubblicato qui.",
     "Che velocità! Rileggi il commento, poi invialo di nuovo.",
     "In attesa di moderazione",
+    "Questo commento è stato eliminato.",
     "Rispondi",
     "Annulla risposta",
     "Rispondi a #",

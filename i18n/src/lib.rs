@@ -62,6 +62,8 @@ messages! {
     /// Posted sooner after the form appeared than a person writes.
     TooFast,
     AwaitingModeration,
+    /// In place of a comment erased after others replied to it.
+    Deleted,
     /// The button under each comment that opens the form in place.
     Reply,
     /// The button that closes a reply form and puts the form back.

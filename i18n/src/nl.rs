@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Deze reactie kan hier niet worden geplaatst.",
     "Dat ging snel! Lees je reactie nog eens na en plaats hem dan opnieuw.",
     "Wacht op goedkeuring",
+    "Deze reactie is verwijderd.",
     "Beantwoorden",
     "Antwoord annuleren",
     "Antwoord aan #",

@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Tego komentarza nie można tu opublikować.",
     "To było szybkie! Przeczytaj komentarz jeszcze raz i wyślij go ponownie.",
     "Czeka na moderację",
+    "Ten komentarz został usunięty.",
     "Odpowiedz",
     "Anuluj odpowiedź",
     "Odpowiedz użytkownikowi #",

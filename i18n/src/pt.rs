@@ -23,6 +23,7 @@ pub(crate) const TABLE: Table = [
     "Este comentário não pode ser publicado aqui.",
     "Foi rápido! Releia o comentário e envie-o novamente.",
     "Aguardando moderação",
+    "Este comentário foi excluído.",
     "Responder",
     "Cancelar resposta",
     "Responder a #",

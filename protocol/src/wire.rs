@@ -71,6 +71,10 @@ pub struct Comment {
     pub created: i64,
     /// Whether it is public yet.
     pub status: Status,
+    /// The comment was erased, but others replied to it: it stays as a placeholder, with
+    /// no author and no text, so that the replies keep their place.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
     /// 16 hex digits that pick the commenter's avatar: the first 64 bits of an
     /// HMAC-SHA256 of their e-mail address, keyed with a secret only the server holds.
     /// The same address gives the same avatar on every comment of a site.

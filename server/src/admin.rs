@@ -331,6 +331,23 @@ fn list_page(
             escape(done)
         ));
     }
+    // Privacy requests: everything made with one e-mail address.
+    body.push_str(&format!(
+        "<details class=\"privacy\"><summary>{}</summary>\
+         <form method=\"get\" action=\"/admin/export\"><label for=\"export\">{}</label>\
+         <input id=\"export\" name=\"email\" type=\"email\" required>\
+         <button type=\"submit\">{}</button></form>\
+         <form method=\"post\" action=\"/admin/moderate\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"forget\">{}</label><input id=\"forget\" name=\"email\" type=\"email\" required>\
+         <div class=\"actions\"><button type=\"submit\" name=\"privacy\" value=\"anonymise\">{}</button>\
+         <button type=\"submit\" name=\"privacy\" value=\"erase\" class=\"danger\">{}</button></div></form></details>",
+        escape(t.privacy),
+        escape(t.export_label),
+        escape(t.export),
+        escape(t.forget_label),
+        escape(t.anonymise),
+        escape(t.erase),
+    ));
     if comments.is_empty() {
         body.push_str(&format!("<p>{}</p>", escape(t.none)));
         return shell(lang, t.title, &body);
@@ -578,6 +595,23 @@ pub async fn moderate(
             shell(lang, t.title, &format!("<p>{}</p>", escape(t.forbidden))),
         ));
     }
+    // Privacy requests, by e-mail address.
+    if let (Some(kind @ ("anonymise" | "erase")), Some(email)) =
+        (field("privacy").as_deref(), field("email"))
+    {
+        let email = email.trim();
+        let changed = if kind == "erase" {
+            state.store.erase(email).await?
+        } else {
+            state.store.anonymise(email).await?
+        };
+        tracing::info!(kind, changed, "privacy request carried out");
+        let to = format!(
+            "/admin?done={}",
+            form_urlencoded::byte_serialize(t.changed(changed).as_bytes()).collect::<String>()
+        );
+        return Ok(Redirect::to(&to).into_response());
+    }
     let (action, ids): (Option<Action>, Vec<i64>) = match field("only") {
         Some(only) => {
             let (name, id) = only.split_once(' ').unwrap_or_default();
@@ -620,4 +654,61 @@ pub async fn moderate(
         form_urlencoded::byte_serialize(t.changed(changed).as_bytes()).collect::<String>(),
     );
     Ok(Redirect::to(&to).into_response())
+}
+
+/// Every comment of a commenter, as JSON, for a GDPR access request: each with its page,
+/// dates, state, text, name, e-mail, website and client address.
+pub fn export_json(comments: &[Moderated]) -> String {
+    let all: Vec<serde_json::Value> = comments
+        .iter()
+        .map(|m| {
+            let c = &m.comment;
+            serde_json::json!({
+                "id": c.id,
+                "page": c.page,
+                "parent": c.parent,
+                "author": c.author,
+                "email": m.email,
+                "url": c.url,
+                "ip": m.ip,
+                "text": c.text,
+                "created": rfc3339(c.created),
+                "status": if m.spam { "spam" } else { c.status.as_str() },
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&all).expect("JSON values always serialise")
+}
+
+/// The query of `GET /admin/export`.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    email: String,
+}
+
+/// `GET /admin/export?email=…`: the JSON of `export_json`, as a download.
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    if session(&state.store, &headers).await?.is_none() {
+        return Ok(Redirect::to("/admin").into_response());
+    }
+    let comments = state
+        .store
+        .moderation_list("", Some(query.email.trim()), u32::MAX)
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"comments.json\"",
+            ),
+        ],
+        export_json(&comments),
+    )
+        .into_response())
 }

@@ -152,6 +152,24 @@ pub enum Admin {
         #[arg(required = true)]
         ids: Vec<i64>,
     },
+    /// Prints, as JSON, every comment made with an e-mail address: what a GDPR access
+    /// request asks for.
+    Export {
+        /// The e-mail address.
+        email: String,
+    },
+    /// Removes a commenter's name, e-mail, website and address from all their comments,
+    /// keeping the texts.
+    Anonymise {
+        /// The e-mail address.
+        email: String,
+    },
+    /// Erases a commenter's comments: deleted, or, where others replied, left as
+    /// placeholders without author or text. What a GDPR erasure request asks for.
+    Erase {
+        /// The e-mail address.
+        email: String,
+    },
 }
 
 /// What happens to a new comment.

@@ -39,7 +39,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-pub use admin::set_password;
+pub use admin::{export_json, set_password};
 pub use config::{Admin, Command, Config, Moderation};
 pub use serve::serve;
 
@@ -214,6 +214,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .route("/admin/logout", post(admin::logout))
         .route("/admin/moderate", post(admin::moderate))
         .route("/admin/edit/{id}", get(admin::edit_page))
+        .route("/admin/export", get(admin::export))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(client_timeout))
         .with_state(state.clone());

@@ -86,6 +86,12 @@ async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
         Admin::Approve { ids } => println!("{} approved", store.approve(ids, now).await?),
         Admin::Delete { ids } => println!("{} deleted", store.delete(ids).await?),
         Admin::Spam { ids } => println!("{} marked as spam", store.mark_spam(ids).await?),
+        Admin::Export { email } => {
+            let comments = store.moderation_list("", Some(email), u32::MAX).await?;
+            println!("{}", causerie_server::export_json(&comments));
+        }
+        Admin::Anonymise { email } => println!("{} anonymised", store.anonymise(email).await?),
+        Admin::Erase { email } => println!("{} erased", store.erase(email).await?),
     }
     Ok(())
 }

@@ -239,6 +239,7 @@ impl Store {
             created: now,
             status,
             avatar,
+            deleted: false,
         };
         let response = respond(&public);
         if let Some(Idempotency { key, fingerprint }) = idempotency {
@@ -291,7 +292,7 @@ impl Store {
         // them that is not published has no published replies, since a reply needs a
         // published parent.
         let rows = sqlx::query(
-            "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.avatar
+            "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.avatar, c.deleted
              FROM comments c
              WHERE c.page = ? AND c.status = 'published' AND c.thread BETWEEN ? AND ?
                AND EXISTS (SELECT 1 FROM comments r WHERE r.id = c.thread AND r.status = 'published')
@@ -314,6 +315,7 @@ impl Store {
                 created: row.get("created"),
                 status: Status::Published,
                 avatar: row.get("avatar"),
+                deleted: row.get::<i64, _>("deleted") != 0,
             })
             .collect();
         Ok((comments, more))
@@ -384,7 +386,7 @@ impl Store {
                 .replace('_', "\\_")
         );
         let rows = sqlx::query(
-            "SELECT id, page, parent, author, email, url, text, created, status, spam, avatar
+            "SELECT id, page, parent, author, email, url, text, created, status, spam, avatar, deleted, ip
              FROM comments
              WHERE (page LIKE ?1 ESCAPE '\\' OR author LIKE ?1 ESCAPE '\\'
                     OR email LIKE ?1 ESCAPE '\\' OR text LIKE ?1 ESCAPE '\\')
@@ -414,9 +416,11 @@ impl Store {
                         Status::Pending
                     },
                     avatar: row.get("avatar"),
+                    deleted: row.get::<i64, _>("deleted") != 0,
                 },
                 email: row.get("email"),
                 spam: row.get::<i64, _>("spam") != 0,
+                ip: row.get("ip"),
             })
             .collect())
     }
@@ -482,6 +486,51 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Anonymises every comment made with `email`: the text stays, but the name, the
+    /// e-mail, the website, the client address and the avatar go, and the address is no
+    /// longer known. Returns how many comments there were.
+    pub async fn anonymise(&self, email: &str) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM known_emails WHERE email = lower(?)")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE comments SET author = '—', email = '', url = NULL, ip = NULL, avatar = ''
+             WHERE lower(email) = lower(?)",
+        )
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Erases every comment made with `email`: those nobody replied to are deleted; those
+    /// with replies become placeholders without author or text, so that the replies keep
+    /// their place. Returns how many comments there were.
+    pub async fn erase(&self, email: &str) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM known_emails WHERE email = lower(?)")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        let placeholders = sqlx::query(
+            "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
+                 text = '', deleted = 1
+             WHERE lower(email) = lower(?) AND EXISTS (SELECT 1 FROM comments r WHERE r.parent = comments.id)",
+        )
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+        let deleted = sqlx::query("DELETE FROM comments WHERE lower(email) = lower(?)")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(placeholders.rows_affected() + deleted.rows_affected())
     }
 
     /// A setting shared by every server on this database.
@@ -568,6 +617,8 @@ pub struct Moderated {
     pub email: String,
     /// Whether the site owner marked it as spam.
     pub spam: bool,
+    /// The client address it came from, if known.
+    pub ip: Option<String>,
 }
 
 /// Ids as one JSON array, so that a statement takes any number of them.

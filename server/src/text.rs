@@ -108,6 +108,12 @@ pub struct AdminText {
     pub spam_state: &'static str,
     pub on: &'static str,
     pub reply_to: &'static str,
+    pub privacy: &'static str,
+    pub export_label: &'static str,
+    pub export: &'static str,
+    pub forget_label: &'static str,
+    pub anonymise: &'static str,
+    pub erase: &'static str,
     lang: Lang,
 }
 
@@ -156,6 +162,12 @@ const ADMIN_EN: AdminText = AdminText {
     spam_state: "Spam",
     on: "on",
     reply_to: "reply to",
+    privacy: "Privacy requests",
+    export_label: "Export every comment made with this e-mail address (JSON)",
+    export: "Export",
+    forget_label: "Anonymise or erase every comment made with this e-mail address",
+    anonymise: "Anonymise",
+    erase: "Erase",
     lang: Lang::En,
 };
 
@@ -184,6 +196,12 @@ const ADMIN_FR: AdminText = AdminText {
     spam_state: "Indésirable",
     on: "sur",
     reply_to: "réponse à",
+    privacy: "Demandes relatives aux données personnelles",
+    export_label: "Exporter tous les commentaires faits avec cette adresse e-mail (JSON)",
+    export: "Exporter",
+    forget_label: "Anonymiser ou effacer tous les commentaires faits avec cette adresse e-mail",
+    anonymise: "Anonymiser",
+    erase: "Effacer",
     lang: Lang::Fr,
 };
 

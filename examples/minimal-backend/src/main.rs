@@ -74,6 +74,7 @@ async fn create(
         // No avatar: the widget shows a neutral one. The reference server derives it from
         // the e-mail with a keyed hash; never send a plain hash of an e-mail.
         avatar: String::new(),
+        deleted: false,
     };
     // The e-mail (`valid.email`) would be kept for the site owner; it is never sent back.
     all.push(comment.clone());
