@@ -95,6 +95,7 @@ pub async fn create_comment(
             (spam.max_posts, window)
         }),
         spam: trapped,
+        announce: state.announce,
     };
     let created = state
         .store

@@ -100,6 +100,16 @@ pub struct Config {
     /// 0 turns the check off, for clients without the widget.
     #[arg(long, env = "CAUSERIE_MIN_SECONDS", default_value_t = 3)]
     pub min_seconds: u64,
+
+    /// A URL to POST each new comment to, as JSON (`{"event": "comment.created",
+    /// "comment": {…}}`), signed in `Causerie-Signature: sha256=<HMAC-SHA256 of the
+    /// body>`; failed deliveries are retried with backoff, and never delay the commenter.
+    #[arg(long, env = "CAUSERIE_WEBHOOK_URL", requires = "webhook_secret")]
+    pub webhook_url: Option<String>,
+
+    /// The key of the webhook's signature.
+    #[arg(long, env = "CAUSERIE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
 }
 
 /// What the blocklist does.

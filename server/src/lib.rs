@@ -19,6 +19,7 @@ mod serve;
 mod spam;
 pub mod store;
 mod text;
+pub mod webhook;
 
 use std::{path::Path, sync::Arc};
 
@@ -85,6 +86,8 @@ pub struct AppState {
     pub logins: Arc<admin::LoginLimiter>,
     /// The spam defences' settings.
     pub spam: Arc<SpamSettings>,
+    /// Whether new comments are announced to a webhook.
+    pub announce: bool,
 }
 
 /// How the server defends itself against spam (`spam.rs`).
@@ -142,6 +145,7 @@ impl AppState {
                 min_time: std::time::Duration::from_secs(config.min_seconds),
                 tokens: spam::FormTokens::new(store.secret()),
             }),
+            announce: config.webhook_url.is_some(),
             store,
         })
     }

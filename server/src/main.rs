@@ -28,6 +28,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let state = AppState::new(store.clone(), &config)?;
     tokio::spawn(causerie_server::expire_idempotency_keys(store.clone()));
+    if let (Some(url), Some(secret)) = (&config.webhook_url, &config.webhook_secret) {
+        let hook = causerie_server::webhook::Webhook {
+            url: url.clone(),
+            secret: secret.clone(),
+        };
+        tokio::spawn(causerie_server::webhook::deliver(store.clone(), hook));
+    }
     if !config.www.join("embed.js").is_file() {
         tracing::warn!(www = %config.www.display(), "no embed.js here: build the widget with `cargo xtask build`");
     }

@@ -67,6 +67,8 @@ pub struct Guard<'a> {
     pub rate: Option<(u32, i64)>,
     /// Store the comment as spam (hidden), as when a robot fills the honeypot.
     pub spam: bool,
+    /// Announce the comment to the site owner's webhook (through the outbox).
+    pub announce: bool,
 }
 
 /// The idempotency key of a request and the fingerprint of its body.
@@ -242,6 +244,14 @@ impl Store {
             deleted: false,
         };
         let response = respond(&public);
+        if guard.announce && !guard.spam {
+            let event = serde_json::json!({ "event": "comment.created", "comment": &public });
+            sqlx::query("INSERT INTO outbox (body, next_attempt) VALUES (?, ?)")
+                .bind(event.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
         if let Some(Idempotency { key, fingerprint }) = idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys (key, fingerprint, status, body, created)
@@ -531,6 +541,57 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(placeholders.rows_affected() + deleted.rows_affected())
+    }
+
+    /// The webhook deliveries that are due at `now`, claimed for `lease_ms`, so that no
+    /// other server sends them meanwhile: (id, body, attempts so far).
+    pub async fn due_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let due: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, body, attempts FROM outbox WHERE next_attempt <= ? ORDER BY id LIMIT 20",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, _, _) in &due {
+            sqlx::query("UPDATE outbox SET next_attempt = ? WHERE id = ?")
+                .bind(now + lease_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(due)
+    }
+
+    /// Forgets a delivery: sent, or given up.
+    pub async fn delivered(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM outbox WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Schedules another attempt of a delivery at `at`.
+    pub async fn retry_delivery(&self, id: i64, at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt = ? WHERE id = ?")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many webhook deliveries wait.
+    pub async fn pending_deliveries(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// A setting shared by every server on this database.
