@@ -68,7 +68,8 @@ pub async fn create_comment(
         return Err(ApiError::Blocked);
     }
     let held = blocked || spam::links(&valid.comment) > spam.max_links;
-    let status = match state.moderation {
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let status = match state.moderation_for(origin) {
         _ if held => Status::Pending,
         Moderation::Publish => Status::Published,
         Moderation::Hold => Status::Pending,

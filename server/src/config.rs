@@ -1,7 +1,9 @@
-//! The server's configuration: flags, each with an environment variable that sets it too.
+//! The server's configuration: flags, each with an environment variable that sets it
+//! too, and a TOML file (`--config`) for any of them, and for the sites.
 //!
+//! Precedence: a flag, then its environment variable, then the file, then the default.
 //! This is the only module that reads the environment. `causerie-server --help` prints
-//! every setting with its variable and default.
+//! every setting with its variable and default; the README shows a file.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -15,6 +17,16 @@ pub struct Config {
     /// Without a command, the server runs.
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// A TOML file of settings: any flag's long name (with `_` or `-`) as a key, and
+    /// `[[site]]` tables, each with an `origin` and, optionally, its own `moderation`.
+    /// Flags and environment variables override it.
+    #[arg(long, env = "CAUSERIE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The sites of the file, with their own moderation modes.
+    #[arg(skip)]
+    pub sites: Vec<Site>,
 
     /// The address and port to listen on.
     #[arg(long, env = "CAUSERIE_LISTEN", default_value = "127.0.0.1:8080")]
@@ -110,6 +122,155 @@ pub struct Config {
     /// The key of the webhook's signature.
     #[arg(long, env = "CAUSERIE_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+}
+
+/// A site of the configuration file: its pages' origin, and how its comments are
+/// moderated when it differs from `--moderation`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// Such as `https://blog.example.com`.
+    pub origin: String,
+    /// Its own moderation mode.
+    pub moderation: Option<Moderation>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("the configuration file {path} is not valid TOML: {error}")]
+    Toml {
+        path: String,
+        error: Box<toml::de::Error>,
+    },
+    #[error("the configuration file {path}: {problem}")]
+    Setting { path: String, problem: String },
+    #[error(transparent)]
+    Flags(#[from] clap::Error),
+}
+
+impl Config {
+    /// The configuration from the command line, the environment and the `--config` file.
+    pub fn load() -> Result<Config, ConfigError> {
+        Config::load_from(std::env::args().collect(), |name| std::env::var(name).ok())
+    }
+
+    /// The same, from `args` (the program's name first) and an environment.
+    pub fn load_from(
+        args: Vec<String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = args
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| match a.strip_prefix("--config") {
+                Some("") => args.get(i + 1).cloned(),
+                Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+                None => None,
+            })
+            .or_else(|| env("CAUSERIE_CONFIG"));
+        let Some(path) = file else {
+            return Ok(Config::try_parse_from(args)?);
+        };
+        let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
+            path: path.clone(),
+            error,
+        })?;
+        let table: toml::Table = text.parse().map_err(|error| ConfigError::Toml {
+            path: path.clone(),
+            error: Box::new(error),
+        })?;
+        let problem = |problem: String| ConfigError::Setting {
+            path: path.clone(),
+            problem,
+        };
+        let command = <Config as clap::CommandFactory>::command();
+        let mut from_file: Vec<String> = Vec::new();
+        let mut sites = Vec::new();
+        for (key, value) in &table {
+            if key == "site" {
+                let list = value.as_array().ok_or_else(|| {
+                    problem("`site` must be an array of tables ([[site]])".into())
+                })?;
+                for site in list {
+                    let origin = site
+                        .get("origin")
+                        .and_then(|o| o.as_str())
+                        .ok_or_else(|| problem("each [[site]] needs an `origin`".into()))?;
+                    let moderation = match site.get("moderation") {
+                        None => None,
+                        Some(m) => Some(
+                            m.as_str()
+                                .and_then(|m| Moderation::from_str(m, true).ok())
+                                .ok_or_else(|| {
+                                    problem(format!(
+                                        "the site {origin} has an unknown moderation {m}"
+                                    ))
+                                })?,
+                        ),
+                    };
+                    if let Some(unknown) = site
+                        .as_table()
+                        .and_then(|t| t.keys().find(|k| *k != "origin" && *k != "moderation"))
+                    {
+                        return Err(problem(format!(
+                            "unknown setting `{unknown}` in a [[site]]"
+                        )));
+                    }
+                    sites.push(Site {
+                        origin: origin.to_owned(),
+                        moderation,
+                    });
+                }
+                continue;
+            }
+            let name = key.replace('_', "-");
+            let arg = command
+                .get_arguments()
+                .find(|a| {
+                    a.get_long() == Some(name.as_str()) || a.get_id().as_str() == key.as_str()
+                })
+                .filter(|a| a.get_long() != Some("config"))
+                .ok_or_else(|| problem(format!("unknown setting `{key}`")))?;
+            let long = arg.get_long().expect("settings have long names");
+            let given = args
+                .iter()
+                .any(|a| a == &format!("--{long}") || a.starts_with(&format!("--{long}=")));
+            let in_env = arg
+                .get_env()
+                .and_then(|e| env(&e.to_string_lossy()))
+                .is_some();
+            if given || in_env {
+                continue;
+            }
+            let values = match value {
+                toml::Value::Array(items) => items.iter().collect(),
+                one => vec![one],
+            };
+            for value in values {
+                let text = match value {
+                    toml::Value::String(s) => s.clone(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    other => return Err(problem(format!("`{key}` cannot be {other}"))),
+                };
+                from_file.push(format!("--{long}={text}"));
+            }
+        }
+        let origins_given = args.iter().any(|a| a.starts_with("--allow-origin"))
+            || env("CAUSERIE_ALLOW_ORIGIN").is_some();
+        if !origins_given {
+            from_file.extend(sites.iter().map(|s| format!("--allow-origin={}", s.origin)));
+        }
+        // The file's settings go first: a flag given too comes later, and the last wins.
+        let mut all = vec![args[0].clone()];
+        all.extend(from_file);
+        all.extend(args.into_iter().skip(1));
+        let mut config = Config::try_parse_from(all)?;
+        config.sites = sites;
+        Ok(config)
+    }
 }
 
 /// What the blocklist does.

@@ -41,7 +41,7 @@ use tower_http::{
 };
 
 pub use admin::{export_json, set_password};
-pub use config::{Admin, Command, Config, Moderation};
+pub use config::{Admin, Command, Config, ConfigError, Moderation, Site};
 pub use serve::serve;
 
 /// How long an idempotency key is remembered: a retry within this time replays the first
@@ -88,6 +88,18 @@ pub struct AppState {
     pub spam: Arc<SpamSettings>,
     /// Whether new comments are announced to a webhook.
     pub announce: bool,
+    /// The sites with a moderation mode of their own, by origin.
+    pub sites: Arc<[(String, Moderation)]>,
+}
+
+impl AppState {
+    /// The moderation mode for a comment posted from a page of `origin`.
+    pub fn moderation_for(&self, origin: Option<&str>) -> Moderation {
+        self.sites
+            .iter()
+            .find(|(o, _)| Some(o.as_str()) == origin)
+            .map_or(self.moderation, |(_, m)| *m)
+    }
 }
 
 /// How the server defends itself against spam (`spam.rs`).
@@ -146,6 +158,11 @@ impl AppState {
                 tokens: spam::FormTokens::new(store.secret()),
             }),
             announce: config.webhook_url.is_some(),
+            sites: config
+                .sites
+                .iter()
+                .filter_map(|s| Some((s.origin.trim_end_matches('/').to_owned(), s.moderation?)))
+                .collect(),
             store,
         })
     }

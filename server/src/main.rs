@@ -5,12 +5,16 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 use causerie_server::{Admin, AppState, Command, Config, Store, app};
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
+    let config = match Config::load() {
+        Ok(config) => config,
+        // `--help`, `--version`, and bad flags, as clap prints them.
+        Err(causerie_server::ConfigError::Flags(e)) => e.exit(),
+        Err(e) => anyhow::bail!(e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
