@@ -19,7 +19,8 @@ pub mod website;
 
 pub use rules::{ValidComment, check_author, check_comment, check_page};
 pub use wire::{
-    Comment, CommentList, Counts, CountsQuery, ErrorBody, ErrorCode, FieldError, NewComment, Status,
+    Comment, CommentList, Counts, CountsQuery, EditComment, ErrorBody, ErrorCode, FieldError,
+    NewComment, Status,
 };
 
 /// The most characters a comment may have.
@@ -45,6 +46,9 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// thread, and the widget sends it back with the comment. It is a header, not a field,
 /// so that a retry after a reload sends the very same body.
 pub const FORM_TOKEN_HEADER: &str = "Causerie-Form-Token";
+/// The header that carries a comment's edit token, which its creation returned to its
+/// author, to edit or delete it.
+pub const EDIT_TOKEN_HEADER: &str = "Causerie-Edit-Token";
 /// The most characters an idempotency key may have.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 

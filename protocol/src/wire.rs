@@ -97,6 +97,14 @@ pub struct CommentList {
     pub total: u64,
 }
 
+/// The body of `PUT /api/v1/comments/{id}`: the author's new text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EditComment {
+    /// The new text, under the rules of a new comment's.
+    pub comment: String,
+}
+
 /// The body of `POST /api/v1/counts`: the pages whose comments to count.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountsQuery {
@@ -146,6 +154,10 @@ pub enum ErrorCode {
     /// 422: posted sooner after the form appeared than a person could write, or without
     /// the form's token.
     TooFast,
+    /// 403: the edit token does not open this comment.
+    Forbidden,
+    /// 403: the time to edit or delete this comment is over.
+    EditWindowClosed,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.

@@ -9,7 +9,7 @@ use axum::{
     Extension, Json,
     body::Bytes,
     extract::{
-        ConnectInfo, Query, RawQuery, State,
+        ConnectInfo, Path, Query, RawQuery, State,
         rejection::{BytesRejection, QueryRejection},
     },
     http::{HeaderMap, StatusCode, header},
@@ -18,8 +18,9 @@ use axum::{
 use std::collections::BTreeMap;
 
 use causerie_protocol::{
-    CommentList, Counts, CountsQuery, FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES,
-    MAX_IDEMPOTENCY_KEY_CHARS, MAX_LIST_LIMIT, NewComment, Status,
+    CommentList, Counts, CountsQuery, EDIT_TOKEN_HEADER, EditComment, FORM_TOKEN_HEADER, Field,
+    FieldError, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_LIST_LIMIT,
+    NewComment, Status, check_comment,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -30,7 +31,7 @@ use crate::{
     error::ApiError,
     feed::{self, FeedInfo},
     spam,
-    store::{Created, Guard, Idempotency, StoredResponse},
+    store::{AuthorChange, Created, Guard, Idempotency, StoredResponse},
     text::Lang,
 };
 
@@ -89,6 +90,10 @@ pub async fn create_comment(
         fingerprint: fingerprint.as_slice(),
     });
     let ip = ip.map(|ip| ip.to_string());
+    // The author's edit token: returned once, in this response; only its hash is kept.
+    let edit_window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
+    let edit_token = (edit_window > 0).then(random_token);
+    let edit_hash = edit_token.as_ref().map(|t| Sha256::digest(t.as_bytes()));
     let guard = Guard {
         ip: ip.as_deref(),
         rate: (spam.max_posts > 0).then(|| {
@@ -97,6 +102,7 @@ pub async fn create_comment(
         }),
         spam: trapped,
         announce: state.announce,
+        edit_hash: edit_hash.as_ref().map(|h| h.as_slice()),
     };
     let created = state
         .store
@@ -105,9 +111,14 @@ pub async fn create_comment(
                 Status::Published => StatusCode::CREATED,
                 Status::Pending => StatusCode::ACCEPTED,
             };
+            let mut body = serde_json::to_value(comment).expect("a comment always serialises");
+            if let Some(token) = &edit_token {
+                body["edit_token"] = token.clone().into();
+                body["editable_until"] = (comment.created + edit_window).into();
+            }
             StoredResponse {
                 status: code.as_u16(),
-                body: serde_json::to_string(comment).expect("a comment always serialises"),
+                body: body.to_string(),
             }
         })
         .await?;
@@ -400,6 +411,74 @@ fn stored(response: StoredResponse, replayed: bool) -> Response {
         );
     }
     res
+}
+
+/// 128 random bits, in hex.
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    hex(&bytes)
+}
+
+/// The edit token of a request, hashed as the store keeps it.
+fn edit_token_hash(headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+    let token = headers
+        .get(EDIT_TOKEN_HEADER)
+        .and_then(|t| t.to_str().ok())
+        .ok_or(ApiError::Forbidden)?;
+    Ok(Sha256::digest(token.as_bytes()).to_vec())
+}
+
+fn author_change(change: AuthorChange) -> Result<Response, ApiError> {
+    match change {
+        AuthorChange::Done(Some(comment)) => Ok(Json(comment).into_response()),
+        AuthorChange::Done(None) => Ok(StatusCode::NO_CONTENT.into_response()),
+        AuthorChange::NotFound => Err(ApiError::NotFound),
+        AuthorChange::Forbidden => Err(ApiError::Forbidden),
+        AuthorChange::Closed => Err(ApiError::EditWindowClosed),
+    }
+}
+
+/// `PUT /api/v1/comments/{id}` with `Causerie-Edit-Token` and `{"comment": …}`: the
+/// author's new text, within the edit window; 200 with the comment.
+pub async fn edit_comment(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let edit: EditComment = json_body(&headers, body)?;
+    check_comment(&edit.comment).map_err(|code| {
+        ApiError::InvalidFields(vec![FieldError {
+            field: Field::Comment,
+            code,
+        }])
+    })?;
+    let hash = edit_token_hash(&headers)?;
+    let window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
+    author_change(
+        state
+            .store
+            .author_edit(id, &hash, &edit.comment, now_millis(), window)
+            .await?,
+    )
+}
+
+/// `DELETE /api/v1/comments/{id}` with `Causerie-Edit-Token`: the author deletes the
+/// comment within the edit window; 204. If others replied, a placeholder stays.
+pub async fn delete_comment(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let hash = edit_token_hash(&headers)?;
+    let window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
+    author_change(
+        state
+            .store
+            .author_delete(id, &hash, now_millis(), window)
+            .await?,
+    )
 }
 
 fn now_millis() -> i64 {

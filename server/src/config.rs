@@ -113,6 +113,11 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_MIN_SECONDS", default_value_t = 3)]
     pub min_seconds: u64,
 
+    /// How many minutes the author of a comment may edit or delete it, with the token
+    /// their browser received. 0 turns author edits off.
+    #[arg(long, env = "CAUSERIE_EDIT_WINDOW", default_value_t = 15)]
+    pub edit_window: u64,
+
     /// A URL to POST each new comment to, as JSON (`{"event": "comment.created",
     /// "comment": {…}}`), signed in `Causerie-Signature: sha256=<HMAC-SHA256 of the
     /// body>`; failed deliveries are retried with backoff, and never delay the commenter.

@@ -34,6 +34,10 @@ pub enum ApiError {
     Blocked,
     #[error("posted too soon after the form appeared, or without its token")]
     TooFast,
+    #[error("the edit token does not open this comment")]
+    Forbidden,
+    #[error("the time to edit this comment is over")]
+    EditWindowClosed,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -64,6 +68,8 @@ impl ApiError {
             ApiError::Duplicate => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Duplicate),
             ApiError::Blocked => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Blocked),
             ApiError::TooFast => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::TooFast),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            ApiError::EditWindowClosed => (StatusCode::FORBIDDEN, ErrorCode::EditWindowClosed),
             ApiError::PayloadTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }

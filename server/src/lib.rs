@@ -30,7 +30,7 @@ use axum::{
     middleware,
     routing::{any, get, post},
 };
-use causerie_protocol::{FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
+use causerie_protocol::{EDIT_TOKEN_HEADER, FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
@@ -90,6 +90,8 @@ pub struct AppState {
     pub announce: bool,
     /// The sites with a moderation mode of their own, by origin.
     pub sites: Arc<[(String, Moderation)]>,
+    /// How long an author may edit or delete their comment (zero: never).
+    pub edit_window: std::time::Duration,
 }
 
 impl AppState {
@@ -158,6 +160,7 @@ impl AppState {
                 tokens: spam::FormTokens::new(store.secret()),
             }),
             announce: config.webhook_url.is_some(),
+            edit_window: std::time::Duration::from_secs(config.edit_window * 60),
             sites: config
                 .sites
                 .iter()
@@ -174,11 +177,12 @@ pub fn app(state: AppState, www: &Path) -> Router {
     let client_timeout = state.client_timeout;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(state.allow_origins.iter().cloned()))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             header::CONTENT_TYPE,
             HeaderName::from_bytes(IDEMPOTENCY_HEADER.as_bytes()).expect("a valid header name"),
             HeaderName::from_bytes(FORM_TOKEN_HEADER.as_bytes()).expect("a valid header name"),
+            HeaderName::from_bytes(EDIT_TOKEN_HEADER.as_bytes()).expect("a valid header name"),
         ])
         .expose_headers([
             HeaderName::from_bytes(FORM_TOKEN_HEADER.as_bytes()).expect("a valid header name")
@@ -189,6 +193,10 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .route(
             "/comments",
             get(api::list_comments).post(api::create_comment),
+        )
+        .route(
+            "/comments/{id}",
+            axum::routing::put(api::edit_comment).delete(api::delete_comment),
         )
         .route("/counts", get(api::counts_get).post(api::counts_post))
         .route("/feed", get(api::feed))

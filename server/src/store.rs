@@ -69,6 +69,21 @@ pub struct Guard<'a> {
     pub spam: bool,
     /// Announce the comment to the site owner's webhook (through the outbox).
     pub announce: bool,
+    /// The SHA-256 of the author's edit token.
+    pub edit_hash: Option<&'a [u8]>,
+}
+
+/// What became of an author's edit or deletion.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthorChange {
+    /// Done; for an edit, the comment as it is now.
+    Done(Option<Comment>),
+    /// No such comment (or it was erased).
+    NotFound,
+    /// The token does not open it.
+    Forbidden,
+    /// Its window is over.
+    Closed,
 }
 
 /// The idempotency key of a request and the fingerprint of its body.
@@ -208,8 +223,8 @@ impl Store {
         };
         let avatar = avatar(&self.secret, &comment.email);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar, ip, spam)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar, ip, spam, edit_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&comment.page)
         .bind(comment.parent)
@@ -223,6 +238,7 @@ impl Store {
         .bind(&avatar)
         .bind(guard.ip)
         .bind(guard.spam)
+        .bind(guard.edit_hash)
         .fetch_one(&mut *tx)
         .await?;
         if thread.is_none() {
@@ -592,6 +608,98 @@ impl Store {
         sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
             .fetch_one(&self.pool)
             .await
+    }
+
+    /// Checks an author's token and window for comment `id`, inside `tx`.
+    async fn author_may(
+        tx: &mut sqlx::SqliteConnection,
+        id: i64,
+        token_hash: &[u8],
+        now: i64,
+        window_ms: i64,
+    ) -> Result<Result<(), AuthorChange>, sqlx::Error> {
+        let row: Option<(Option<Vec<u8>>, i64, i64)> =
+            sqlx::query_as("SELECT edit_hash, created, deleted FROM comments WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        Ok(match row {
+            None | Some((_, _, 1)) => Err(AuthorChange::NotFound),
+            Some((hash, _, _)) if hash.as_deref() != Some(token_hash) => {
+                Err(AuthorChange::Forbidden)
+            }
+            Some((_, created, _)) if now > created + window_ms => Err(AuthorChange::Closed),
+            Some(_) => Ok(()),
+        })
+    }
+
+    /// The author replaces the text of comment `id`, within its window.
+    pub async fn author_edit(
+        &self,
+        id: i64,
+        token_hash: &[u8],
+        text: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<AuthorChange, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Err(refused) = Store::author_may(&mut tx, id, token_hash, now, window_ms).await? {
+            return Ok(refused);
+        }
+        let row = sqlx::query(
+            "UPDATE comments SET text = ? WHERE id = ?
+             RETURNING id, page, parent, author, url, text, created, status, avatar",
+        )
+        .bind(text)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AuthorChange::Done(Some(Comment {
+            id: row.get("id"),
+            page: row.get("page"),
+            parent: row.get("parent"),
+            author: row.get("author"),
+            url: row.get("url"),
+            text: row.get("text"),
+            created: row.get("created"),
+            status: if row.get::<String, _>("status") == "published" {
+                Status::Published
+            } else {
+                Status::Pending
+            },
+            avatar: row.get("avatar"),
+            deleted: false,
+        })))
+    }
+
+    /// The author deletes comment `id`, within its window: gone, or, if others replied
+    /// to it, a placeholder without author or text.
+    pub async fn author_delete(
+        &self,
+        id: i64,
+        token_hash: &[u8],
+        now: i64,
+        window_ms: i64,
+    ) -> Result<AuthorChange, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Err(refused) = Store::author_may(&mut tx, id, token_hash, now, window_ms).await? {
+            return Ok(refused);
+        }
+        let replied: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM comments WHERE parent = ?)")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let statement = if replied {
+            "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
+                 text = '', deleted = 1, edit_hash = NULL WHERE id = ?"
+        } else {
+            "DELETE FROM comments WHERE id = ?"
+        };
+        sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(AuthorChange::Done(None))
     }
 
     /// A setting shared by every server on this database.
