@@ -349,10 +349,12 @@ impl Store {
 
     /// How many published comments `page` has, replies included.
     pub async fn total(&self, page: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE page = ? AND status = 'published'")
-            .bind(page)
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM comments WHERE page = ? AND status = 'published' AND deleted = 0",
+        )
+        .bind(page)
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// The number of published comments of each of `pages` that has any.
@@ -361,7 +363,7 @@ impl Store {
         let pages = serde_json::to_string(pages).expect("strings always serialise");
         sqlx::query_as(
             "SELECT page, COUNT(*) FROM comments
-             WHERE status = 'published' AND page IN (SELECT value FROM json_each(?))
+             WHERE status = 'published' AND deleted = 0 AND page IN (SELECT value FROM json_each(?))
              GROUP BY page",
         )
         .bind(pages)
