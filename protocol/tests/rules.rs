@@ -216,6 +216,7 @@ fn validate_reports_every_field_in_form_order() {
         email: " zoe@example.org ".into(),
         url: Some("example.org".into()),
         parent: Some(7),
+        trap: String::new(),
     }
     .validate()
     .unwrap();
@@ -274,7 +275,7 @@ mod properties {
             email in any::<String>(),
             url in proptest::option::of(any::<String>()),
         ) {
-            let new = NewComment { page, comment, author, email, url, parent: None };
+            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new() };
             if let Ok(valid) = new.validate() {
                 prop_assert!(valid.comment.chars().count() <= causerie_protocol::MAX_COMMENT_CHARS);
                 prop_assert!(email::is_valid(&valid.email));
