@@ -47,6 +47,11 @@ pub async fn create_comment(
     let valid = new.validate().map_err(ApiError::InvalidFields)?;
     let now = now_millis();
     let spam = &state.spam;
+    // Only a robot fills the honeypot: refused, and nothing of it is stored.
+    if !new.trap.is_empty() {
+        tracing::info!(page = %valid.page, "honeypot filled: comment refused");
+        return Err(ApiError::Blocked);
+    }
     let ip = spam::client_ip(connect.map(|c| c.0.0), &headers, &spam.trusted_proxies);
     // A person takes seconds to write; the form's token says when it appeared.
     if !spam.min_time.is_zero() {
@@ -77,10 +82,7 @@ pub async fn create_comment(
         Moderation::FirstTime if state.store.is_known(&valid.email).await? => Status::Published,
         Moderation::FirstTime => Status::Pending,
     };
-    // A robot that filled the honeypot is answered as if its comment were held, and the
-    // comment is kept as spam, for the record.
-    let trapped = !new.trap.is_empty();
-    let status = if trapped { Status::Pending } else { status };
+
     // The fingerprint is taken over the parsed body, so that the same comment sent with
     // other white space or key order is the same request.
     let canonical = serde_json::to_vec(&new).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
@@ -100,7 +102,6 @@ pub async fn create_comment(
             let window = i64::try_from(spam.window.as_millis()).unwrap_or(i64::MAX);
             (spam.max_posts, window)
         }),
-        spam: trapped,
         announce: state.announce,
         edit_hash: edit_hash.as_ref().map(|h| h.as_slice()),
     };
@@ -124,7 +125,7 @@ pub async fn create_comment(
         .await?;
     match created {
         Created::New(response) => {
-            tracing::info!(page = %valid.page, status = response.status, trapped, "comment stored");
+            tracing::info!(page = %valid.page, status = response.status, "comment stored");
             Ok(stored(response, false))
         }
         Created::Replayed(response) => Ok(stored(response, true)),

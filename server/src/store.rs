@@ -65,8 +65,6 @@ pub struct Guard<'a> {
     pub ip: Option<&'a str>,
     /// At most this many comments from `ip` within this many milliseconds.
     pub rate: Option<(u32, i64)>,
-    /// Store the comment as spam (hidden), as when a robot fills the honeypot.
-    pub spam: bool,
     /// Announce the comment to the site owner's webhook (through the outbox).
     pub announce: bool,
     /// The SHA-256 of the author's edit token.
@@ -223,8 +221,8 @@ impl Store {
         };
         let avatar = avatar(&self.secret, &comment.email);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar, ip, spam, edit_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar, ip, edit_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&comment.page)
         .bind(comment.parent)
@@ -237,7 +235,6 @@ impl Store {
         .bind(now)
         .bind(&avatar)
         .bind(guard.ip)
-        .bind(guard.spam)
         .bind(guard.edit_hash)
         .fetch_one(&mut *tx)
         .await?;
@@ -260,7 +257,7 @@ impl Store {
             deleted: false,
         };
         let response = respond(&public);
-        if guard.announce && !guard.spam {
+        if guard.announce {
             let event = serde_json::json!({ "event": "comment.created", "comment": &public });
             sqlx::query("INSERT INTO outbox (body, next_attempt) VALUES (?, ?)")
                 .bind(event.to_string())

@@ -1528,8 +1528,8 @@ async fn duplicates_are_refused() {
 }
 
 /// Too many links, or a blocklist match, hold a comment; with `--blocklist-action
-/// reject`, a match is refused with 422 `blocked`. The honeypot keeps a robot's comment
-/// as spam, while answering as if it were held.
+/// reject`, a match is refused with 422 `blocked`. So is a robot that fills the honeypot,
+/// and nothing of it is stored.
 #[tokio::test]
 async fn links_blocklist_and_honeypot() {
     let dir = tempfile::tempdir().unwrap();
@@ -1573,17 +1573,14 @@ async fn links_blocklist_and_honeypot() {
             .contains("cannot read the blocklist")
     );
 
+    // A robot that fills the honeypot is refused, and nothing of it is stored.
+    let before = hold.count().await;
     let mut robot = comment("/l", "Achetez !");
     robot["trap"] = json!("http://spam.example");
     let trapped = hold.post(robot.to_string(), None).await;
-    assert_eq!(trapped.status, StatusCode::ACCEPTED);
-    let kept = hold
-        .store
-        .moderation_list("Achetez", None, 10)
-        .await
-        .unwrap();
-    assert_eq!(kept.len(), 1);
-    assert!(kept[0].spam, "kept as spam");
+    assert_eq!(trapped.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(trapped.json()["error"], "blocked");
+    assert_eq!(hold.count().await, before);
 }
 
 /// With `--min-seconds`, a comment needs the form token of the thread it was written
@@ -2087,4 +2084,60 @@ async fn authors_edit_and_delete_their_comment_within_the_window() {
         .await
         .json();
     assert!(created.get("edit_token").is_none());
+}
+
+/// Nothing of the admin page answers a request without a session, or with a forged
+/// cookie: the login form, redirects, or 403, and never a commenter's e-mail or text.
+#[tokio::test]
+async fn nothing_of_the_admin_page_leaks_without_a_session() {
+    let app = spawn(&["--moderation", "hold"]).await;
+    let mut body = comment("/secret", "Texte en attente");
+    body["email"] = json!("secret@example.org");
+    let id = app.post(body.to_string(), None).await.json()["id"].clone();
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    let forged = "causerie_admin=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    for cookie in [None, Some(forged)] {
+        let edit = format!("/admin/edit/{id}");
+        for uri in [
+            "/admin",
+            "/admin?q=secret",
+            edit.as_str(),
+            "/admin/export?email=secret%40example.org",
+        ] {
+            let mut request = Request::get(uri);
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
+            let reply = app.send(request.body(Body::empty()).unwrap()).await;
+            assert!(
+                matches!(reply.status, StatusCode::OK | StatusCode::SEE_OTHER),
+                "{uri}: {}",
+                reply.status
+            );
+            let text = reply.text();
+            assert!(
+                !text.contains("secret@example.org") && !text.contains("Texte en attente"),
+                "{uri} leaks: {text}"
+            );
+        }
+        for (uri, form) in [
+            ("/admin/moderate", format!("csrf=x&only=approve+{id}")),
+            (
+                "/admin/moderate",
+                "csrf=x&privacy=erase&email=secret%40example.org".to_owned(),
+            ),
+            ("/admin/logout", "csrf=x".to_owned()),
+        ] {
+            let reply = app.post_form(uri, &form, cookie).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri}");
+        }
+    }
+    assert_eq!(
+        app.get("/api/v1/comments?page=/secret").await.json()["total"],
+        0,
+        "still held"
+    );
+    assert_eq!(app.count().await, 1, "still there");
 }
