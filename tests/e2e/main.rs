@@ -205,6 +205,11 @@ impl Server {
 
     /// Posts a comment's JSON, and checks that it was published.
     fn post_json(&self, body: &Value) {
+        self.post_expecting(body, 201);
+    }
+
+    /// Posts a comment's JSON, and checks the answer's status.
+    fn post_expecting(&self, body: &Value, status: u16) {
         let body = body.to_string();
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
@@ -215,7 +220,10 @@ impl Server {
         .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 201"), "POST: {response}");
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {status}")),
+            "POST: {response}"
+        );
     }
 
     /// How many stored comments, in any state, have this text: read from the database.
@@ -1910,4 +1918,129 @@ async fn the_widget_meets_the_spam_defences_with_words() {
     })
     .await
     .unwrap();
+}
+
+/// A page on another origin, visited by the logged-in site owner, auto-submits forms and
+/// calls `fetch` against every admin action: all are refused (the session cookie is
+/// `SameSite=Strict`, and the server checks `Sec-Fetch-Site` and the CSRF token), and
+/// nothing changes.
+#[tokio::test]
+async fn a_cross_origin_page_cannot_act_on_the_admin_page() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("causerie.db");
+    let comments = Server::start_with(
+        free_port(),
+        database.clone(),
+        root().join("www"),
+        &["--moderation", "hold"],
+    );
+    comments.post_expecting(&json!({"page": DEMO_PAGE, "comment": "Victime", "author": "Ana", "email": "ana@example.org"}), 202);
+    set_admin_password(&database, "correct horse battery staple");
+    let target = comments.url("");
+    let attack_dir = dir.path().join("attacker");
+    std::fs::create_dir_all(&attack_dir).unwrap();
+    let forms: String = [
+        ("/admin/moderate", "only", "approve 1"),
+        ("/admin/moderate", "only", "delete 1"),
+        ("/admin/moderate", "only", "spam 1"),
+        ("/admin/moderate", "privacy", "erase"),
+        ("/admin/logout", "csrf", "x"),
+        ("/admin/login", "password", "attacker's own password"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (path, name, value))| {
+        format!(
+            r#"<iframe name="f{i}"></iframe><form target="f{i}" method="post" action="{target}{path}">
+<input name="{name}" value="{value}"><input name="email" value="ana@example.org"><input name="csrf" value="guess"></form>"#
+        )
+    })
+    .collect();
+    std::fs::write(
+        attack_dir.join("index.html"),
+        format!(
+            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cute cats</title></head><body>{forms}
+<script>
+for (const f of document.forms) f.submit();
+window.__fetched = Promise.all(["/admin/moderate", "/admin/logout"].map(p =>
+  fetch("{target}" + p, {{ method: "POST", mode: "no-cors", credentials: "include",
+    headers: {{ "Content-Type": "application/x-www-form-urlencoded" }}, body: "only=approve+1&csrf=guess" }})
+    .then(r => r.type, e => String(e))));
+</script></body></html>"#
+        ),
+    )
+    .unwrap();
+    let attacker = Server::start_with(free_port(), dir.path().join("attacker.db"), attack_dir, &[]);
+    let browser = Browser::start();
+    let (admin, evil) = (comments.url("/admin"), attacker.url("/"));
+    with_session(&browser, "owner", |c| async move {
+        admin_login(&c, &admin, "correct horse battery staple").await?;
+        c.goto(&evil).await?;
+        c.execute_async("const done = arguments[arguments.length - 1]; window.__fetched.then(done);", vec![]).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // The owner is still logged in, and the comment is as it was.
+        c.goto(&admin).await?;
+        let held = js(&c, "return [...document.querySelectorAll('ol.comments li.held')].map(li => li.textContent.includes('Victime'));").await?;
+        assert_eq!(held, json!([true]), "the comment is still held, and the session still open");
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(comments.stored("Victime").await, 1);
+    assert!(
+        !comments
+            .get(&format!("/api/v1/comments?page={DEMO_PAGE}"))
+            .contains("Victime")
+    );
+}
+
+/// With every spam defence at its default, a reader who types at a person's speed is
+/// never refused.
+#[tokio::test]
+async fn a_reader_at_human_speed_is_never_refused() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    // The defaults, which the other tests turn off.
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &[
+            "--min-seconds",
+            "3",
+            "--max-posts-per-ip",
+            "10",
+            "--max-links",
+            "2",
+            "--moderation",
+            "first-time",
+        ],
+    );
+    let browser = Browser::start();
+    let page = server.url("/");
+    with_session(&browser, "human", |c| async move {
+        c.goto(&page).await?;
+        open_comments(&c).await?;
+        until(&c, "the thread", "root.querySelector('[data-testid=count]').textContent !== ''").await?;
+        for (field, text) in [
+            ("comment", "J’ai lu l’article jusqu’au bout : bonne idée, ce dimanche."),
+            ("author", "Lucie"),
+            ("email", "lucie@example.org"),
+        ] {
+            type_in(&c, field, text).await?;
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+        }
+        click_submit(&c).await?;
+        until(&c, "the answer", "root.querySelector('[data-testid=status]').textContent === 'Merci ! Votre commentaire est en attente de modération.'").await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        server
+            .stored("J’ai lu l’article jusqu’au bout : bonne idée, ce dimanche.")
+            .await,
+        1
+    );
 }
