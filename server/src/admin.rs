@@ -424,8 +424,7 @@ pub async fn edit_page(
     let Some(csrf) = session(&state.store, &headers).await? else {
         return Ok(Redirect::to("/admin").into_response());
     };
-    let all = state.store.moderation_list("", None, u32::MAX).await?;
-    let Some(m) = all.iter().find(|m| m.comment.id == id) else {
+    let Some(m) = state.store.moderated_one(id).await? else {
         return Err(ApiError::NotFound);
     };
     let t = lang.admin();

@@ -403,6 +403,21 @@ impl Store {
         email: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Moderated>, sqlx::Error> {
+        self.moderated(search, email, None, limit).await
+    }
+
+    /// One comment for the site owner, e-mail included.
+    pub async fn moderated_one(&self, id: i64) -> Result<Option<Moderated>, sqlx::Error> {
+        Ok(self.moderated("", None, Some(id), 1).await?.pop())
+    }
+
+    async fn moderated(
+        &self,
+        search: &str,
+        email: Option<&str>,
+        id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Moderated>, sqlx::Error> {
         let like = format!(
             "%{}%",
             search
@@ -416,12 +431,14 @@ impl Store {
              WHERE (page LIKE ?1 ESCAPE '\\' OR author LIKE ?1 ESCAPE '\\'
                     OR email LIKE ?1 ESCAPE '\\' OR text LIKE ?1 ESCAPE '\\')
                AND (?2 IS NULL OR lower(email) = lower(?2))
+               AND (?4 IS NULL OR id = ?4)
              ORDER BY (status = 'pending' AND spam = 0) DESC, id DESC
              LIMIT ?3",
         )
         .bind(&like)
         .bind(email)
         .bind(i64::from(limit))
+        .bind(id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
