@@ -215,6 +215,16 @@ fn bench(root: &Path, quick: bool) -> Result<()> {
         "{:<30} {:>9} {:>9} {:>9}",
         css.name, css.raw, css.gzip, css.brotli
     );
+    let locales: Vec<&build::Size> = sizes.iter().filter(|s| s.name.contains("/i18n/")).collect();
+    let (smallest, largest) = (
+        locales.iter().map(|s| s.brotli).min().unwrap_or(0),
+        locales.iter().map(|s| s.brotli).max().unwrap_or(0),
+    );
+    println!(
+        "languages: {} files, {smallest} to {largest} bytes brotli each; a reader downloads \
+         their own language's file and no other (no language is built into the wasm)",
+        locales.len()
+    );
     tools::browser()?;
     println!("\nthe thread: time to first render, and the bytes of its first page");
     bench::threads(root, quick)?;
