@@ -315,7 +315,7 @@ impl Store {
         // them that is not published has no published replies, since a reply needs a
         // published parent.
         let rows = sqlx::query(
-            "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.avatar, c.deleted
+            "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.status, c.avatar, c.deleted
              FROM comments c
              WHERE c.page = ? AND c.status = 'published' AND c.thread BETWEEN ? AND ?
                AND EXISTS (SELECT 1 FROM comments r WHERE r.id = c.thread AND r.status = 'published')
@@ -326,21 +326,7 @@ impl Store {
         .bind(last)
         .fetch_all(&self.pool)
         .await?;
-        let comments = rows
-            .into_iter()
-            .map(|row| Comment {
-                id: row.get("id"),
-                page: row.get("page"),
-                parent: row.get("parent"),
-                author: row.get("author"),
-                url: row.get("url"),
-                text: row.get("text"),
-                created: row.get("created"),
-                status: Status::Published,
-                avatar: row.get("avatar"),
-                deleted: row.get::<i64, _>("deleted") != 0,
-            })
-            .collect();
+        let comments = rows.iter().map(comment_of).collect();
         Ok((comments, more))
     }
 
@@ -444,22 +430,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|row| Moderated {
-                comment: Comment {
-                    id: row.get("id"),
-                    page: row.get("page"),
-                    parent: row.get("parent"),
-                    author: row.get("author"),
-                    url: row.get("url"),
-                    text: row.get("text"),
-                    created: row.get("created"),
-                    status: if row.get::<String, _>("status") == "published" {
-                        Status::Published
-                    } else {
-                        Status::Pending
-                    },
-                    avatar: row.get("avatar"),
-                    deleted: row.get::<i64, _>("deleted") != 0,
-                },
+                comment: comment_of(&row),
                 email: row.get("email"),
                 spam: row.get::<i64, _>("spam") != 0,
                 ip: row.get("ip"),
@@ -664,29 +635,14 @@ impl Store {
         }
         let row = sqlx::query(
             "UPDATE comments SET text = ? WHERE id = ?
-             RETURNING id, page, parent, author, url, text, created, status, avatar",
+             RETURNING id, page, parent, author, url, text, created, status, avatar, deleted",
         )
         .bind(text)
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(AuthorChange::Done(Some(Comment {
-            id: row.get("id"),
-            page: row.get("page"),
-            parent: row.get("parent"),
-            author: row.get("author"),
-            url: row.get("url"),
-            text: row.get("text"),
-            created: row.get("created"),
-            status: if row.get::<String, _>("status") == "published" {
-                Status::Published
-            } else {
-                Status::Pending
-            },
-            avatar: row.get("avatar"),
-            deleted: false,
-        })))
+        Ok(AuthorChange::Done(Some(comment_of(&row))))
     }
 
     /// The author deletes comment `id`, within its window: gone, or, if others replied
@@ -804,6 +760,27 @@ pub struct Moderated {
     pub spam: bool,
     /// The client address it came from, if known.
     pub ip: Option<String>,
+}
+
+/// The comment of a row with the columns `id, page, parent, author, url, text, created,
+/// status, avatar, deleted`.
+fn comment_of(row: &sqlx::sqlite::SqliteRow) -> Comment {
+    Comment {
+        id: row.get("id"),
+        page: row.get("page"),
+        parent: row.get("parent"),
+        author: row.get("author"),
+        url: row.get("url"),
+        text: row.get("text"),
+        created: row.get("created"),
+        status: if row.get::<String, _>("status") == "published" {
+            Status::Published
+        } else {
+            Status::Pending
+        },
+        avatar: row.get("avatar"),
+        deleted: row.get::<i64, _>("deleted") != 0,
+    }
 }
 
 /// Ids as one JSON array, so that a statement takes any number of them.
