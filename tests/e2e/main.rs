@@ -319,6 +319,13 @@ impl Browser {
             .capabilities(caps.as_object().unwrap().clone())
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await?;
+        // The window's size, again, before any page: a busy machine may show the first
+        // page before `--window-size` applies, in a taller window that brings the
+        // comments "near the viewport" at once.
+        if let Err(e) = client.set_window_size(1024, 700).await {
+            let _ = client.clone().close().await;
+            return Err(e.into());
+        }
         Ok(client)
     }
 }
@@ -429,8 +436,9 @@ async fn a_comment_is_posted_stored_private_and_durable() {
     with_session(&browser, "author", |c| async move {
         c.goto(&page).await?;
         // The wasm is not fetched until the reader comes near the comments.
-        let early = js(&c, "return performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'));").await?;
-        assert_eq!(early, json!(false), "the widget loaded before the reader scrolled to it");
+        let early = js(&c, "return [performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm')),
+            innerHeight, Math.round(host.getBoundingClientRect().top)];").await?;
+        assert_eq!(early[0], json!(false), "the widget loaded before the reader scrolled to it (viewport height, comments' top): {early}");
         open_comments(&c).await?;
         let heading = js(&c, "return root.querySelector('h2').textContent;").await?;
         assert_eq!(heading, json!("Laisser un commentaire"));
