@@ -39,6 +39,7 @@ use crate::{
     AppState,
     error::ApiError,
     feed::{escape, rfc3339},
+    hex,
     store::{Moderated, Store},
     text::Lang,
 };
@@ -121,10 +122,6 @@ fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn random_hex() -> String {

@@ -30,7 +30,7 @@ use crate::{
     config::{BlockAction, Moderation},
     error::ApiError,
     feed::{self, FeedInfo},
-    spam,
+    hex, spam,
     store::{AuthorChange, Created, Guard, Idempotency, StoredResponse},
     text::Lang,
 };
@@ -344,10 +344,6 @@ fn json_body<T: serde::de::DeserializeOwned>(
         _ => ApiError::MalformedJson(rejection.body_text()),
     })?;
     serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The query of a page's thread, or 400 `bad_query`.

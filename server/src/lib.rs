@@ -265,6 +265,11 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// `bytes` in lowercase hex: for tokens, tags and ETags.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Lets a request in if a permit is free, and answers 503 with `Retry-After` at once if
 /// not: under overload, a quick refusal beats a queue that makes every client time out.
 async fn admit(

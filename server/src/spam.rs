@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::BlockAction;
+use crate::{config::BlockAction, hex};
 
 /// The client's address: the connection's peer, unless the peer is a trusted proxy, in
 /// which case the rightmost address of `X-Forwarded-For` that is not a trusted proxy.
@@ -198,10 +198,6 @@ fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -812,5 +812,5 @@ pub fn avatar(secret: &[u8], email: &str) -> String {
         Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(email.to_lowercase().as_bytes());
     let tag = mac.finalize().into_bytes();
-    tag[..8].iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex(&tag[..8])
 }

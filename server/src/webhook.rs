@@ -46,8 +46,7 @@ pub fn signature(secret: &str, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(body.as_bytes());
     let tag = mac.finalize().into_bytes();
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", crate::hex(&tag))
 }
 
 /// The wait before attempt `attempts + 1`: 2 s, 4 s, 8 s… at most an hour.
