@@ -17,6 +17,11 @@ pub mod i18n;
 mod list;
 mod storage;
 
+/// A smaller allocator than the default dlmalloc: every reader downloads it.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use leptos::{mount::mount_to, prelude::*, task::spawn_local};
 use wasm_bindgen::{JsCast, prelude::*};
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
