@@ -135,6 +135,31 @@ pub async fn post(backend: &str, body: &str, key: &str, token: &str) -> Posted {
     }
 }
 
+/// The author's `PUT` of a comment's new `text`, or `DELETE` (without), with its edit
+/// token: the status and the JSON body. `None` when the network failed.
+pub async fn change(
+    backend: &str,
+    id: i64,
+    text: Option<&str>,
+    token: &str,
+) -> Option<(u16, JsValue)> {
+    let init = RequestInit::new();
+    init.set_headers(&object(&[
+        ("Content-Type", "application/json"),
+        (causerie_protocol::EDIT_TOKEN_HEADER, token),
+    ]));
+    match text {
+        Some(text) => {
+            init.set_method("PUT");
+            init.set_body(&JSON::stringify(&object(&[("comment", text)])).unwrap_or_default());
+        }
+        None => init.set_method("DELETE"),
+    }
+    let url = [&comments_url(backend), "/", &id.to_string()].concat();
+    let (status, json, _) = fetch(&url, &init).await?;
+    Some((status, json))
+}
+
 /// How many threads (comments on the article, with their replies) a page of the list has.
 const THREADS_PER_PAGE: &str = "50";
 
@@ -216,7 +241,7 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn parse_comment(obj: &JsValue) -> Option<Comment> {
+pub fn parse_comment(obj: &JsValue) -> Option<Comment> {
     Some(Comment {
         id: get(obj, "id").as_f64()? as i64,
         parent: get(obj, "parent").as_f64().map(|p| p as i64),

@@ -169,6 +169,15 @@ pub fn CommentForm(
                         Status::Published => Phase::Published,
                         Status::Pending => Phase::Pending,
                     });
+                    // The secret that lets the author, and only them, edit or delete it
+                    // while the site allows.
+                    if let (Some(secret), Some(until)) = (
+                        api::get(&raw, "edit_token").as_string(),
+                        api::get(&raw, "editable_until").as_f64(),
+                    ) {
+                        let value = [&secret, "\n", &(until as u64).to_string()].concat();
+                        storage::set(&storage::edit_key(c.id), &value);
+                    }
                     comment.value.set(String::new());
                     comment.touched.set(false);
                     save();
@@ -181,7 +190,7 @@ pub fn CommentForm(
                     if c.status == Status::Pending {
                         list::remember_held(config.page, &raw);
                     } else {
-                        list::count_one_more(&list, lang);
+                        list::count_one_more(&list, lang, 1.0);
                     }
                     let answering = list::answered(&form).is_some();
                     let shown = list::add(&list, &c, config);

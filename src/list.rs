@@ -10,12 +10,17 @@
 //! commenter wrote is ever parsed as HTML. A website or a URL in the text becomes a link
 //! only if it passes the protocol's website rule here (http or https), so neither a
 //! commenter nor a misbehaving backend can inject a `javascript:` link.
+//!
+//! The reader's own comments, while the site lets their author change them, also get
+//! Edit (an editor in place of the text) and Delete, authorised by the token kept in
+//! `localStorage` when the comment was posted.
 
 use causerie_i18n::Msg;
-use causerie_protocol::{Status, website};
+use causerie_protocol::{Field, Status, website};
 use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::JsValue;
 use wasm_bindgen::{JsCast, UnwrapThrowExt};
-use web_sys::{Element, HtmlElement};
+use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
 
 use crate::{
     Config,
@@ -56,7 +61,11 @@ pub fn Thread(
                 }
             }
             "cancel" => close_reply(&button, lang),
-            _ => {}
+            class => {
+                if let Some(item) = button.closest("li").ok().flatten() {
+                    mine(item, class, config);
+                }
+            }
         }
     };
     view! {
@@ -126,12 +135,12 @@ fn set_count(list: &Element, lang: Lang, total: f64) {
     }
 }
 
-/// Counts one more comment in the heading.
-pub fn count_one_more(list: &Element, lang: Lang) {
+/// Counts `by` more comments in the heading (one less when `by` is -1).
+pub fn count_one_more(list: &Element, lang: Lang, by: f64) {
     let total = part(list, "count")
         .and_then(|t| t.get_attribute("data-total"))
         .map_or(0.0, |t| crate::number(&t));
-    set_count(list, lang, total + 1.0);
+    set_count(list, lang, total + by);
 }
 
 /// Shows the reader's own held comments, which only they can see, and forgets those
@@ -307,12 +316,215 @@ fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
     }
     linkify(&paragraph, &comment.text);
     if comment.status == Status::Published {
-        let reply = node(&article, "button", "reply");
-        attr(&reply, "type", "button");
-        attr(&reply, "data-testid", "reply");
-        put_text(&reply, text(lang, Msg::Reply));
+        button(&article, "reply", text(lang, Msg::Reply));
+    }
+    // The author's own comment, while they may still change it.
+    if edit_token(comment.id).is_some() {
+        button(&article, "edit", text(lang, Msg::Edit));
+        button(&article, "delete", text(lang, Msg::Delete));
     }
     item
+}
+
+/// A button of class `class` (and test id), at the end of `parent`.
+#[inline(never)]
+fn button(parent: &Element, class: &str, label: &str) -> Element {
+    let button = node(parent, "button", class);
+    attr(&button, "type", "button");
+    attr(&button, "data-testid", class);
+    put_text(&button, label);
+    button
+}
+
+/// The edit token of the reader's comment `id`, while its edit window is open; an
+/// expired one is forgotten.
+fn edit_token(id: i64) -> Option<String> {
+    let key = storage::edit_key(id);
+    let stored = storage::get(&key);
+    let (token, until) = stored.split_once('\n')?;
+    if crate::number(until) > js_sys::Date::now() {
+        return Some(token.to_owned());
+    }
+    storage::set(&key, "");
+    None
+}
+
+/// What the buttons of the reader's own comment `item` do: `edit` opens an editor in
+/// place of its text, `undo` closes it, `save` sends the new text, and `delete` deletes
+/// the comment once the reader confirms.
+fn mine(item: Element, class: &str, config: Config) {
+    let lang = config.lang;
+    let id = crate::number(&item.get_attribute("data-id").unwrap_or_default()) as i64;
+    let Some(article) = item.first_element_child() else {
+        return;
+    };
+    let Some(token) = edit_token(id) else {
+        // The window closed while the page was open.
+        return too_late(&article, id, lang);
+    };
+    let (Some(body), editor) = (query(&article, ".text"), query(&article, ".editor")) else {
+        return;
+    };
+    let new = match (class, &editor) {
+        ("edit", None) => {
+            // The editor takes the text's place, with the comment as it was written.
+            let editor = document().create_element("div").unwrap_throw();
+            editor.set_class_name("editor");
+            let field: HtmlTextAreaElement = node(&editor, "textarea", "").unchecked_into();
+            attr(&field, "aria-label", text(lang, Msg::Comment));
+            attr(&field, "rows", "4");
+            attr(&field, "data-testid", "editor");
+            field.set_value(&body.text_content().unwrap_or_default());
+            button(&editor, "save", text(lang, Msg::Save));
+            button(&editor, "undo", text(lang, Msg::Cancel));
+            article.insert_before(&editor, Some(&body)).unwrap_throw();
+            attr(&body, "hidden", "");
+            let _ = field.focus();
+            return;
+        }
+        ("undo", Some(editor)) => return close_editor(&article, editor),
+        ("save", Some(editor)) => {
+            let field: HtmlTextAreaElement =
+                editor.first_element_child().unwrap_throw().unchecked_into();
+            let new = field.value();
+            if let Err(problem) = causerie_protocol::check_comment(&new) {
+                says(
+                    &article,
+                    text(lang, crate::i18n::problem(Field::Comment, problem)),
+                );
+                let _ = field.focus();
+                return;
+            }
+            Some(new)
+        }
+        ("delete", _) => {
+            let sure = web_sys::window()
+                .and_then(|w| w.confirm_with_message(text(lang, Msg::ConfirmDelete)).ok());
+            if sure != Some(true) {
+                return;
+            }
+            None
+        }
+        _ => return,
+    };
+    spawn_local(async move {
+        let sent = api::change(config.backend, id, new.as_deref(), &token).await;
+        settled(&item, new.is_some(), sent, config);
+    });
+}
+
+/// What the server said of the author's edit (`saved`) or deletion of `item`.
+fn settled(item: &Element, saved: bool, sent: Option<(u16, JsValue)>, config: Config) {
+    let lang = config.lang;
+    let (Some(article), Some(id)) = (item.first_element_child(), item.get_attribute("data-id"))
+    else {
+        return;
+    };
+    let id = crate::number(&id) as i64;
+    let held = item.has_attribute("class");
+    let msg = match sent {
+        None => Msg::Unavailable,
+        // Edited: the new text in its place, and in the copy of a held comment.
+        Some((200, json)) if saved => {
+            if let (Some(comment), Some(paragraph), Some(editor)) = (
+                api::parse_comment(&json),
+                query(&article, ".text p"),
+                query(&article, ".editor"),
+            ) {
+                paragraph.set_text_content(None);
+                linkify(&paragraph, &comment.text);
+                if held {
+                    forget_held(config.page, id);
+                    remember_held(config.page, &json);
+                }
+                close_editor(&article, &editor);
+            }
+            return;
+        }
+        // Deleted: a placeholder when others answered it, else gone.
+        Some((200..=299, _)) => {
+            storage::set(&storage::edit_key(id), "");
+            forget_held(config.page, id);
+            if query(item, ".replies li").is_some() {
+                article.set_class_name("comment deleted");
+                article.set_text_content(None);
+                let paragraph = node(&node(&article, "div", "text"), "p", "");
+                put_text(&paragraph, text(lang, Msg::Deleted));
+            } else {
+                let list = part(item, "comments");
+                item.remove();
+                if let (Some(list), false) = (list, held) {
+                    count_one_more(&list, lang, -1.0);
+                }
+            }
+            return;
+        }
+        Some((status, json)) => {
+            if api::get(&json, "error").as_string().as_deref() == Some("edit_window_closed") {
+                return too_late(&article, id, lang);
+            } else if status >= 500 {
+                Msg::Unavailable
+            } else {
+                Msg::Refused
+            }
+        }
+    };
+    says(&article, text(lang, msg));
+}
+
+/// Says that the window to change the comment `id` is over, and takes its buttons and
+/// its token away.
+fn too_late(article: &Element, id: i64, lang: Lang) {
+    storage::set(&storage::edit_key(id), "");
+    for b in [".edit", ".delete"] {
+        if let Some(b) = query(article, b) {
+            b.remove();
+        }
+    }
+    says(article, text(lang, Msg::EditClosed));
+}
+
+/// Closes the `editor` of `article`: its text shows again, and focus goes back to Edit.
+fn close_editor(article: &Element, editor: &Element) {
+    editor.remove();
+    if let Some(note) = query(article, ".error") {
+        note.remove();
+    }
+    if let Some(body) = query(article, ".text") {
+        let _ = body.remove_attribute("hidden");
+    }
+    if let Some(edit) = query(article, ".edit") {
+        let _ = edit.unchecked_into::<HtmlElement>().focus();
+    }
+}
+
+/// The first element under `el` that matches `selector`.
+#[inline(never)]
+fn query(el: &Element, selector: &str) -> Option<Element> {
+    el.query_selector(selector).ok().flatten()
+}
+
+/// Says `msg` under the comment `article`, in an alert that assistive technology reads.
+fn says(article: &Element, msg: &str) {
+    let note = query(article, ".error").unwrap_or_else(|| {
+        let note = node(article, "p", "error");
+        attr(&note, "role", "alert");
+        attr(&note, "data-testid", "entry-error");
+        note
+    });
+    note.set_text_content(Some(msg));
+}
+
+/// Forgets the reader's held comment `id`, deleted or about to be stored anew.
+fn forget_held(page: &str, id: i64) {
+    let key = storage::held_key(page);
+    let stored = js_sys::JSON::parse(&storage::get(&key)).unwrap_or_default();
+    storage::set(&key, "");
+    for (raw, comment) in api::parse_comments(&stored) {
+        if comment.id != id {
+            remember_held(page, &raw);
+        }
+    }
 }
 
 /// Puts `text` in `p`, with each bare http(s) URL as a link.

@@ -6,6 +6,8 @@
 //!   reload, can never create a second comment;
 //! - the reader's comments held for moderation, per page (`causerie:held:<page>`), so
 //!   that their author sees them, marked, until they are published;
+//! - the edit token of each of the reader's comments, while its edit window lasts
+//!   (`causerie:edit:<id>`), so that its author, and only they, may edit or delete it;
 //! - the name, e-mail and website, only while the reader has ticked "Save my name…".
 //!
 //! Storage can be missing or full (private modes, sandboxed frames): every call is
@@ -51,6 +53,12 @@ pub fn pending_key(page: &str) -> String {
 /// a reload, until they are published.
 pub fn held_key(page: &str) -> String {
     ["causerie:held:", page].concat()
+}
+
+/// The key of the edit token of the reader's comment `id`: the token, a newline, and
+/// the end of its edit window in Unix milliseconds.
+pub fn edit_key(id: i64) -> String {
+    ["causerie:edit:", &id.to_string()].concat()
 }
 
 /// The keys of the remembered identity fields, and of the choice to remember them.

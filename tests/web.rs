@@ -19,21 +19,23 @@ use web_sys::{
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Replaces `fetch` with a recorder. `answer` is JS that returns the response for a POST
-/// (it sees `init`); GETs answer `window.__thread(url)`, by default an empty thread.
+/// Replaces `fetch` with a recorder. `answer` is JS that returns the response for a POST,
+/// PUT or DELETE (it sees `init`); GETs answer `window.__thread(url)`, by default an empty
+/// thread.
 fn fake_server(answer: &str) {
     let script = ["window.__sent = []; window.__gets = [];
          window.__thread = () => ({ comments: [], total: 0 });
          window.fetch = (url, init) => {
            init = init || {};
            const method = init.method || 'GET';
-           if (method === 'POST') window.__sent.push({ url: String(url), body: init.body,
+           if (method !== 'GET') window.__sent.push({ url: String(url), method, body: init.body,
              key: new Headers(init.headers).get('Idempotency-Key'),
              token: new Headers(init.headers).get('Causerie-Form-Token'),
+             edit: new Headers(init.headers).get('Causerie-Edit-Token'),
              type: new Headers(init.headers).get('Content-Type') });
-           const json = (status, body) => Promise.resolve(new Response(JSON.stringify(body),
-             { status, headers: { 'Content-Type': 'application/json' } }));
-           if (method !== 'POST') { window.__gets.push(String(url));
+           const json = (status, body) => Promise.resolve(status === 204 ? new Response(null, { status })
+             : new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
+           if (method === 'GET') { window.__gets.push(String(url));
              return Promise.resolve(new Response(JSON.stringify(window.__thread(String(url))),
                { status: 200, headers: { 'Content-Type': 'application/json', 'Causerie-Form-Token': '1764330000000.abc' } })); }
            return window.__answer(init, json); };"]
@@ -1235,4 +1237,253 @@ async fn an_erased_comment_leaves_a_placeholder() {
             .unwrap()
             .is_some()
     );
+}
+
+/// Whether the comment `id` shows the author's Edit and Delete buttons.
+fn has_author_buttons(root: &ShadowRoot, id: u32) -> bool {
+    let edit = [
+        "[data-id='",
+        &id.to_string(),
+        "'] > article [data-testid=edit]",
+    ]
+    .concat();
+    let delete = [
+        "[data-id='",
+        &id.to_string(),
+        "'] > article [data-testid=delete]",
+    ]
+    .concat();
+    let (edit, delete) = (
+        root.query_selector(&edit).unwrap().is_some(),
+        root.query_selector(&delete).unwrap().is_some(),
+    );
+    assert_eq!(edit, delete, "Edit and Delete go together");
+    edit
+}
+
+/// Keeps an edit token for comment `id`, as the widget does when it is posted, with its
+/// window ending `until_ms` from now.
+fn keep_edit_token(id: u32, token: &str, until_ms: f64) {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let until = (js_sys::Date::now() + until_ms) as u64;
+    storage
+        .set_item(&format!("causerie:edit:{id}"), &format!("{token}\n{until}"))
+        .unwrap();
+}
+
+/// The author's own comment gets Edit and Delete, and only theirs: the token from the
+/// 201 is kept in `localStorage` and sent in `Causerie-Edit-Token`. An edit is checked
+/// with the same rules as a new comment before anything is sent, shows in place, and
+/// Cancel keeps the text; Delete asks first, then removes the comment and counts it out.
+#[wasm_bindgen_test]
+async fn the_author_edits_and_deletes_their_own_comment() {
+    reset();
+    fake_server(
+        "(init, json) => {
+           if (init.method === 'POST') { const b = JSON.parse(init.body);
+             return json(201, { id: 90, page: b.page, parent: null, author: b.author, url: null,
+               text: b.comment, created: Date.now(), status: 'published', avatar: '',
+               edit_token: 'secret-90', editable_until: Date.now() + 600000 }); }
+           if (init.method === 'PUT') return json(200, { id: 90, page: '/t', parent: null,
+             author: 'Zoé', url: null, text: JSON.parse(init.body).comment, created: Date.now(),
+             status: 'published', avatar: '' });
+           return json(204); }",
+    );
+    thread(&format!(
+        "{{ total: 1, comments: [{}] }}",
+        comment_js(5, None, "Bo", "not mine")
+    ));
+    let root = mount("/t", "en");
+    wait_for("the thread", || text(&root, "count") == "1 comment").await;
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the reader's comment", || {
+        root.query_selector("[data-id='90']").unwrap().is_some()
+    })
+    .await;
+    assert!(has_author_buttons(&root, 90));
+    assert!(
+        !has_author_buttons(&root, 5),
+        "another's comment has no Edit"
+    );
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let kept = storage.get_item("causerie:edit:90").unwrap().unwrap();
+    assert!(kept.starts_with("secret-90\n"), "{kept}");
+
+    // Edit, then Cancel: the text is as it was, and nothing was sent.
+    click(&select(&root, "[data-id='90'] [data-testid=edit]"));
+    let editor: HtmlTextAreaElement = find(&root, "editor").unchecked_into();
+    assert_eq!(editor.value(), "Très bon article !");
+    assert!(select(&root, "[data-id='90'] .text").has_attribute("hidden"));
+    editor.set_value("changed my mind");
+    click(&find(&root, "undo"));
+    assert!(
+        root.query_selector("[data-testid=editor]")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        select(&root, "[data-id='90'] .text")
+            .text_content()
+            .unwrap(),
+        "Très bon article !"
+    );
+    assert_eq!(sent().length(), 1, "Cancel sends nothing");
+
+    // An empty edit breaks the rules: said under the comment, nothing sent.
+    click(&select(&root, "[data-id='90'] [data-testid=edit]"));
+    let editor: HtmlTextAreaElement = find(&root, "editor").unchecked_into();
+    editor.set_value("  ");
+    click(&find(&root, "save"));
+    assert_eq!(text(&root, "entry-error"), "Please type your comment.");
+    assert_eq!(sent().length(), 1);
+
+    // A real edit: PUT with the token, the new text in place, focus back on Edit.
+    editor.set_value("Edited: see https://example.org/x");
+    click(&find(&root, "save"));
+    wait_for("the edited text", || {
+        select(&root, "[data-id='90'] .text")
+            .text_content()
+            .unwrap()
+            == "Edited: see https://example.org/x"
+    })
+    .await;
+    let put = sent().get(1);
+    assert_eq!(field(&put, "method"), "PUT");
+    assert_eq!(
+        field(&put, "url"),
+        "https://comments.test/api/v1/comments/90"
+    );
+    assert_eq!(field(&put, "edit"), "secret-90");
+    let body = JSON::parse(&field(&put, "body")).unwrap();
+    assert_eq!(field(&body, "comment"), "Edited: see https://example.org/x");
+    assert_eq!(
+        select(&root, "[data-id='90'] .text a")
+            .get_attribute("href")
+            .unwrap(),
+        "https://example.org/x"
+    );
+    assert!(
+        root.query_selector("[data-testid=editor]")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        root.query_selector("[data-testid=entry-error]")
+            .unwrap()
+            .is_none()
+    );
+    let focused = root.active_element().expect("focus is in the widget");
+    assert_eq!(focused.get_attribute("data-testid").unwrap(), "edit");
+
+    // After a reload, the buttons are still there while the window lasts.
+    thread(&format!(
+        "{{ total: 2, comments: [{}, {}] }}",
+        comment_js(5, None, "Bo", "not mine"),
+        comment_js(90, None, "Zoé", "Edited")
+    ));
+    let again = mount("/t", "en");
+    wait_for("the thread again", || text(&again, "count") == "2 comments").await;
+    assert!(has_author_buttons(&again, 90));
+    assert!(!has_author_buttons(&again, 5));
+
+    // Delete asks first: declined, nothing is sent.
+    js_sys::eval("window.confirm = () => false").unwrap();
+    click(&select(&again, "[data-id='90'] [data-testid=delete]"));
+    sleep(50).await;
+    assert_eq!(sent().length(), 2);
+    assert!(again.query_selector("[data-id='90']").unwrap().is_some());
+    // Confirmed: DELETE with the token; the comment goes, the count follows, the token too.
+    js_sys::eval("window.confirm = () => true").unwrap();
+    click(&select(&again, "[data-id='90'] [data-testid=delete]"));
+    wait_for("the deletion", || {
+        again.query_selector("[data-id='90']").unwrap().is_none()
+    })
+    .await;
+    let delete = sent().get(2);
+    assert_eq!(field(&delete, "method"), "DELETE");
+    assert_eq!(
+        field(&delete, "url"),
+        "https://comments.test/api/v1/comments/90"
+    );
+    assert_eq!(field(&delete, "edit"), "secret-90");
+    assert_eq!(text(&again, "count"), "1 comment");
+    assert_eq!(storage.get_item("causerie:edit:90").unwrap(), None);
+}
+
+/// The window closes: a token past its time shows no buttons and is forgotten; a refusal
+/// from the server (its clock decides) is said in the reader's language and removes the
+/// buttons. A comment that was answered leaves a placeholder when deleted.
+#[wasm_bindgen_test]
+async fn late_edits_are_refused_and_an_answered_comment_leaves_a_placeholder() {
+    reset();
+    fake_server(
+        "(init, json) => init.method === 'PUT'
+           ? json(403, { error: 'edit_window_closed' })
+           : json(204)",
+    );
+    thread(&format!(
+        "{{ total: 4, comments: [{}, {}, {}, {}] }}",
+        comment_js(1, None, "Zoé", "answered"),
+        comment_js(2, Some(1), "Bo", "an answer"),
+        comment_js(3, None, "Zoé", "late"),
+        comment_js(4, None, "Zoé", "expired"),
+    ));
+    keep_edit_token(1, "secret-1", 600_000.0);
+    keep_edit_token(3, "secret-3", 600_000.0);
+    keep_edit_token(4, "secret-4", -1_000.0);
+    let root = mount("/t", "fr");
+    wait_for("the thread", || text(&root, "count") == "4 commentaires").await;
+    assert!(has_author_buttons(&root, 1));
+    assert!(has_author_buttons(&root, 3));
+    assert!(!has_author_buttons(&root, 4), "the window is over");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(storage.get_item("causerie:edit:4").unwrap(), None);
+
+    // The server says it is too late.
+    click(&select(&root, "[data-id='3'] [data-testid=edit]"));
+    find(&root, "editor")
+        .unchecked_into::<HtmlTextAreaElement>()
+        .set_value("trop tard");
+    click(&find(&root, "save"));
+    wait_for("the refusal", || {
+        root.query_selector("[data-id='3'] [data-testid=entry-error]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(
+        select(&root, "[data-id='3'] [data-testid=entry-error]")
+            .text_content()
+            .unwrap(),
+        "Le délai pour modifier ce commentaire est écoulé."
+    );
+    assert_eq!(
+        select(&root, "[data-id='3'] [data-testid=entry-error]")
+            .get_attribute("role")
+            .unwrap(),
+        "alert"
+    );
+    assert!(!has_author_buttons(&root, 3));
+    assert_eq!(storage.get_item("causerie:edit:3").unwrap(), None);
+
+    // An answered comment leaves a placeholder; its answer stays; the count stays.
+    js_sys::eval("window.confirm = () => true").unwrap();
+    click(&select(&root, "[data-id='1'] [data-testid=delete]"));
+    wait_for("the placeholder", || {
+        select(&root, "[data-id='1'] > article").class_name() == "comment deleted"
+    })
+    .await;
+    assert_eq!(
+        select(&root, "[data-id='1'] > article")
+            .text_content()
+            .unwrap(),
+        "Ce commentaire a été supprimé."
+    );
+    assert!(
+        root.query_selector("[data-id='1'] > .replies > [data-id='2']")
+            .unwrap()
+            .is_some()
+    );
+    assert!(!has_author_buttons(&root, 1));
 }

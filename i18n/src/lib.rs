@@ -75,6 +75,18 @@ messages! {
     InReplyTo,
     /// The button that loads the next threads of a long page.
     ShowMore,
+    /// The button on the author's own comment, while they may still change it.
+    Edit,
+    /// The button on the author's own comment, while they may still delete it.
+    Delete,
+    /// The button that stores an edited comment.
+    Save,
+    /// The button that closes the editor and keeps the comment as it was.
+    Cancel,
+    /// The question asked before a comment is deleted.
+    ConfirmDelete,
+    /// The server refused an edit or a deletion: the edit window is over.
+    EditClosed,
     RequiredComment,
     RequiredName,
     RequiredEmail,

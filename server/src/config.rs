@@ -5,7 +5,7 @@
 //! This is the only module that reads the environment. `causerie-server --help` prints
 //! every setting with its variable and default; the README shows a file.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -113,10 +113,11 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_MIN_SECONDS", default_value_t = 3)]
     pub min_seconds: u64,
 
-    /// How many minutes the author of a comment may edit or delete it, with the token
-    /// their browser received. 0 turns author edits off.
-    #[arg(long, env = "CAUSERIE_EDIT_WINDOW", default_value_t = 15)]
-    pub edit_window: u64,
+    /// How long the author of a comment may edit or delete it, with the token their
+    /// browser received: minutes (`15`), or with a unit (`90s`, `15m`, `2h`). 0 turns
+    /// author edits off.
+    #[arg(long, env = "CAUSERIE_EDIT_WINDOW", default_value = "15", value_parser = duration)]
+    pub edit_window: Duration,
 
     /// A URL to POST each new comment to, as JSON (`{"event": "comment.created",
     /// "comment": {…}}`), signed in `Causerie-Signature: sha256=<HMAC-SHA256 of the
@@ -358,4 +359,43 @@ pub enum Moderation {
     Publish,
     /// Every comment waits for the site owner.
     Hold,
+}
+
+/// A duration in minutes (`15`), or with its unit: `90s`, `15m`, `2h`.
+fn duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "m"),
+    };
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{text:?}: say minutes (15), or 90s, 15m, 2h")),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: say minutes (15), or 90s, 15m, 2h"))?;
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_minutes_unless_they_say_their_unit() {
+        for (text, seconds) in [
+            ("15", 900),
+            ("0", 0),
+            ("90s", 90),
+            ("15m", 900),
+            ("2h", 7200),
+        ] {
+            assert_eq!(duration(text), Ok(Duration::from_secs(seconds)), "{text}");
+        }
+        for bad in ["", "m", "15 m", "15d", "-1", "1.5", "s15"] {
+            assert!(duration(bad).is_err(), "{bad:?} is accepted");
+        }
+    }
 }

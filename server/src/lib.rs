@@ -160,7 +160,7 @@ impl AppState {
                 tokens: spam::FormTokens::new(store.secret()),
             }),
             announce: config.webhook_url.is_some(),
-            edit_window: std::time::Duration::from_secs(config.edit_window * 60),
+            edit_window: config.edit_window,
             sites: config
                 .sites
                 .iter()

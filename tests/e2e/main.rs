@@ -1402,6 +1402,13 @@ async fn axe_finds_no_violation_in_any_state_in_light_and_dark() {
             violations.extend(axe(&c, &axe_js, &format!("{theme}, posted")).await?);
             reply_to(&c, "Premier ! https://example.org/a").await?;
             violations.extend(axe(&c, &axe_js, &format!("{theme}, replying")).await?);
+            // The author's own comment: its editor, and a refused edit.
+            click_on_comment(&c, "Une réponse accessible.", "edit").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, editing")).await?);
+            type_in(&c, "editor", " ").await?;
+            js(&c, "root.querySelector('[data-testid=save]').click();").await?;
+            until(&c, "the edit's error", "root.querySelector('[data-testid=entry-error]')").await?;
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, edit refused")).await?);
         }
         assert!(violations.is_empty(), "axe found:\n{}", violations.join("\n"));
         Ok(())
@@ -2050,5 +2057,173 @@ async fn a_reader_at_human_speed_is_never_refused() {
             .stored("J’ai lu l’article jusqu’au bout : bonne idée, ce dimanche.")
             .await,
         1
+    );
+}
+
+/// Clicks the button `testid` of the comment whose text is `text`, with a real click.
+async fn click_on_comment(c: &Client, text: &str, testid: &str) -> Result<()> {
+    let id = comment_id(c, text).await?;
+    let host = c.find(Locator::Css("[data-causerie]")).await?;
+    let root = host.shadow_root().await?;
+    root.find(Locator::Css(&format!(
+        "li[data-id='{id}'] > article [data-testid={testid}]"
+    )))
+    .await?
+    .click()
+    .await?;
+    Ok(())
+}
+
+/// The id of the comment whose text is `text`.
+async fn comment_id(c: &Client, text: &str) -> Result<String> {
+    let id = js(
+        c,
+        &format!(
+            "const li = [...root.querySelectorAll('li[data-id]')].find(li =>
+                li.querySelector(':scope > article .text').textContent === {text:?});
+             return li ? li.dataset.id : null;"
+        ),
+    )
+    .await?;
+    Ok(id
+        .as_str()
+        .ok_or_else(|| format!("no comment {text:?}"))?
+        .to_owned())
+}
+
+/// Whether the comment whose text is `text` shows Edit and Delete.
+async fn has_author_buttons(c: &Client, text: &str) -> Result<bool> {
+    let id = comment_id(c, text).await?;
+    let found = js(
+        c,
+        &format!(
+            "return [!!root.querySelector(\"li[data-id='{id}'] > article [data-testid=edit]\"),
+                     !!root.querySelector(\"li[data-id='{id}'] > article [data-testid=delete]\")];"
+        ),
+    )
+    .await?;
+    assert_eq!(found[0], found[1], "Edit and Delete go together");
+    Ok(found[0] == json!(true))
+}
+
+/// The status of an author request sent from the page with `fetch`: `method` on comment
+/// `id`, with the edit token `token` (none when empty).
+async fn author_request(c: &Client, method: &str, id: &str, token: &str) -> Result<u64> {
+    let status = c
+        .execute_async(
+            "const [method, id, token, done] = arguments;
+             const headers = { 'Content-Type': 'application/json' };
+             if (token) headers['Causerie-Edit-Token'] = token;
+             fetch('/api/v1/comments/' + id, { method, headers,
+               body: method === 'PUT' ? JSON.stringify({ comment: 'Volé !' }) : undefined })
+               .then(r => done(r.status), () => done(0));",
+            vec![json!(method), json!(id), json!(token)],
+        )
+        .await?;
+    Ok(status.as_u64().unwrap_or(0))
+}
+
+/// The author edits, then deletes, their own comment within the site's window, with real
+/// clicks, and cannot after it; another reader sees no buttons and gets 403 without the
+/// token, with a forged one, or with the author's token for another comment; a token
+/// replayed after its comment is gone does nothing.
+#[tokio::test]
+async fn the_author_edits_and_deletes_within_the_window_and_nobody_else_can() {
+    preconditions();
+    const WINDOW_SECONDS: u64 = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let window = format!("{WINDOW_SECONDS}s");
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &["--edit-window", &window],
+    );
+    let browser = Browser::start();
+    let page = server.url("/");
+    let late = "Celui-ci attendra la fin du délai";
+    let first = "Premier jet, à revoir";
+    let fixed = "Version corrigée";
+    with_two_sessions(&browser, |author, reader| async move {
+        author.goto(&page).await?;
+        open_comments(&author).await?;
+        fill_and_submit(&author, late, "a@example.org").await?;
+        until(&author, "the first comment", "root.querySelectorAll('li[data-id]').length === 1").await?;
+        // The end of its window, as the server gave it.
+        let late_id = comment_id(&author, late).await?;
+        let kept = js(&author, &format!("return localStorage.getItem('causerie:edit:{late_id}');")).await?;
+        let late_token = kept.as_str().ok_or("no token kept")?.split('\n').next().ok_or("no token")?.to_owned();
+        let until_ms: u64 = kept.as_str().ok_or("no token kept")?.split('\n').nth(1).ok_or("no end")?.parse()?;
+        fill_and_submit(&author, first, "a@example.org").await?;
+        until(&author, "the second comment", "root.querySelectorAll('li[data-id]').length === 2").await?;
+        assert!(has_author_buttons(&author, first).await?);
+        assert!(has_author_buttons(&author, late).await?);
+
+        // Edit, with real clicks and keys.
+        click_on_comment(&author, first, "edit").await?;
+        type_in(&author, "editor", fixed).await?;
+        let host = author.find(Locator::Css("[data-causerie]")).await?;
+        host.shadow_root().await?.find(Locator::Css("[data-testid=save]")).await?.click().await?;
+        until(&author, "the edited text", &format!(
+            "[...root.querySelectorAll('[data-testid=entry-text]')].some(e => e.textContent === {fixed:?})"
+        )).await?;
+        let fixed_id = comment_id(&author, fixed).await?;
+        let fixed_token = js(&author, &format!("return localStorage.getItem('causerie:edit:{fixed_id}').split('\\n')[0];")).await?;
+        let fixed_token = fixed_token.as_str().ok_or("no token")?.to_owned();
+
+        // Another reader: no buttons; no token, a forged one, or the author's token for
+        // another comment are all refused.
+        reader.goto(&page).await?;
+        open_comments(&reader).await?;
+        until(&reader, "the thread", "root.querySelectorAll('li[data-id]').length === 2").await?;
+        assert!(!has_author_buttons(&reader, fixed).await?);
+        assert!(!has_author_buttons(&reader, late).await?);
+        for method in ["PUT", "DELETE"] {
+            assert_eq!(author_request(&reader, method, &fixed_id, "").await?, 403, "{method} without a token");
+            assert_eq!(author_request(&reader, method, &fixed_id, "0123456789abcdef0123456789abcdef").await?, 403, "{method} with a forged token");
+            assert_eq!(author_request(&reader, method, &late_id, &fixed_token).await?, 403, "{method} with another comment's token");
+        }
+
+        // Delete: the browser asks first.
+        click_on_comment(&author, fixed, "delete").await?;
+        author.accept_alert().await?;
+        until(&author, "the deletion", "root.querySelectorAll('li[data-id]').length === 1").await?;
+        assert_eq!(
+            js(&author, "return root.querySelector('[data-testid=count]').textContent;").await?,
+            json!("1 commentaire")
+        );
+        // Replayed, the token of a deleted comment does nothing.
+        assert_eq!(author_request(&reader, "DELETE", &fixed_id, &fixed_token).await?, 404);
+        assert_eq!(author_request(&reader, "PUT", &fixed_id, &fixed_token).await?, 404);
+
+        // After the window: the server refuses even the right token; the widget, whose
+        // page was open all along, says so and drops the buttons.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64;
+        tokio::time::sleep(Duration::from_millis(until_ms.saturating_sub(now) + 500)).await;
+        assert_eq!(author_request(&author, "PUT", &late_id, &late_token).await?, 403);
+        assert_eq!(author_request(&author, "DELETE", &late_id, &late_token).await?, 403);
+        assert!(has_author_buttons(&author, late).await?, "still shown since the page loaded");
+        click_on_comment(&author, late, "edit").await?;
+        until(&author, "the refusal", "root.querySelector('[data-testid=entry-error]')").await?;
+        assert_eq!(
+            js(&author, "return root.querySelector('[data-testid=entry-error]').textContent;").await?,
+            json!("Le délai pour modifier ce commentaire est écoulé.")
+        );
+        assert!(!has_author_buttons(&author, late).await?);
+        author.refresh().await?;
+        open_comments(&author).await?;
+        until(&author, "the thread after a reload", "root.querySelectorAll('li[data-id]').length === 1").await?;
+        assert!(!has_author_buttons(&author, late).await?);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(server.stored(late).await, 1, "unchanged after the window");
+    assert_eq!(server.stored("Volé !").await, 0);
+    assert_eq!(server.stored(first).await, 0);
+    assert!(
+        !server
+            .get(&format!("/api/v1/comments?page={DEMO_PAGE}"))
+            .contains(fixed)
     );
 }
