@@ -130,6 +130,9 @@ pub async fn post(backend: &str, body: &str, key: &str, token: &str) -> Posted {
                 Posted::Invalid(fields)
             }
         }
+        // The same request is in flight (a retry raced the first try): it may be sent
+        // again, with the same key, to get its answer.
+        409 => Posted::Unavailable,
         400..=499 => Posted::Refused(refused, minutes),
         _ => Posted::Unavailable,
     }

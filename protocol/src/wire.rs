@@ -143,6 +143,9 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     /// 422: this `Idempotency-Key` was already used with a different body.
     IdempotencyKeyReused,
+    /// 409: a request with this `Idempotency-Key` is being handled now; retry after the
+    /// `Retry-After` delay, with the same key, to get its response.
+    RequestInFlight,
     /// 422: `parent` is not a published comment of the same page.
     InvalidParent,
     /// 429: too many comments from this address lately; retry after `retry_after` seconds.

@@ -130,6 +130,7 @@ pub async fn create_comment(
         }
         Created::Replayed(response) => Ok(stored(response, true)),
         Created::KeyReused => Err(ApiError::IdempotencyKeyReused),
+        Created::InFlight => Err(ApiError::InFlight),
         Created::InvalidParent => Err(ApiError::InvalidParent),
         Created::Duplicate => Err(ApiError::Duplicate),
         Created::RateLimited(seconds) => Err(ApiError::RateLimited(seconds)),

@@ -24,6 +24,8 @@ pub enum ApiError {
     InvalidIdempotencyKey,
     #[error("idempotency key reused with another body")]
     IdempotencyKeyReused,
+    #[error("a request with this idempotency key is in flight")]
+    InFlight,
     #[error("the parent is not a published comment of this page")]
     InvalidParent,
     #[error("too many comments from this address; retry in {0} s")]
@@ -63,6 +65,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::IdempotencyKeyReused,
             ),
+            ApiError::InFlight => (StatusCode::CONFLICT, ErrorCode::RequestInFlight),
             ApiError::InvalidParent => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidParent),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             ApiError::Duplicate => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Duplicate),
@@ -93,6 +96,8 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match self {
             ApiError::RateLimited(seconds) => Some(seconds),
+            // The first request is about to finish: its response is then stored.
+            ApiError::InFlight => Some(1),
             _ => None,
         };
         let fields = match self {

@@ -1,27 +1,80 @@
-//! Where comments are kept: SQLite, in WAL mode with `synchronous = FULL`.
+//! Where comments are kept: SQLite, one file and the default, or PostgreSQL, which
+//! several servers can share. One API over both; the statements are the same text
+//! (`$1` placeholders, which SQLite also reads) where the dialects agree.
 //!
-//! A comment is acknowledged only after its transaction has committed, and with
-//! `synchronous = FULL` a commit is on disk before it returns, so an acknowledged
-//! comment survives `kill -9` of the server and a power loss of the machine.
+//! A comment is acknowledged only after its transaction has committed. SQLite runs in
+//! WAL mode with `synchronous = FULL`, so a commit is on disk before it returns;
+//! PostgreSQL commits durably by default (`synchronous_commit = on`). Either way an
+//! acknowledged comment survives `kill -9` of the server and a power loss of the machine.
+//!
+//! Every check that must hold across servers is made in the database, in the comment's
+//! transaction: SQLite takes its one write lock first (`BEGIN IMMEDIATE`); PostgreSQL
+//! takes advisory locks on what could conflict (the idempotency key, the client address,
+//! the page and e-mail), so that unrelated comments do not wait for each other.
+//!
 //! The e-mail column is written here and read by no public query: only the site owner's
 //! `moderation_list` returns it.
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    path::Path,
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use causerie_protocol::{Comment, Status, ValidComment};
 use sqlx::{
-    Row, SqlitePool,
+    PgPool, SqlitePool,
+    postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database behind a store.
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$db` bound to the pool, whichever database it is, and `$pg` to
+/// whether it is PostgreSQL. The body is compiled once per database, so it may only
+/// bind values that both take; where the SQL differs, `$pg` chooses the text.
+macro_rules! with_db {
+    ($store:expr, |$db:ident, $pg:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($db) => {
+                let $pg = false;
+                $body
+            }
+            Pool::Postgres($db) => {
+                let $pg = true;
+                $body
+            }
+        }
+    };
+    ($store:expr, |$db:ident| $body:expr) => {
+        with_db!($store, |$db, _pg| $body)
+    };
+}
+
+/// The statement that opens a write transaction: SQLite's takes the write lock at once,
+/// so that the transaction's reads see every earlier commit and no later one can slip in.
+fn begin(pg: bool) -> &'static str {
+    if pg { "BEGIN" } else { "BEGIN IMMEDIATE" }
+}
 
 /// A handle on the database. Cloning it is cheap: it shares one pool.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     /// The key of the avatars' HMAC, shared by every server on this database.
     secret: Arc<[u8]>,
+    /// The idempotency keys of the requests this process is handling now.
+    in_flight: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -49,6 +102,8 @@ pub enum Created {
     Replayed(StoredResponse),
     /// The key was seen before with another body.
     KeyReused,
+    /// A request with the same key is being handled now. Nothing was stored.
+    InFlight,
     /// The parent is not a published comment of the same page. Nothing was stored.
     InvalidParent,
     /// The same text from the same address is on the page already. Nothing was stored.
@@ -93,30 +148,132 @@ pub struct Idempotency<'a> {
     pub fingerprint: &'a [u8],
 }
 
-impl Store {
-    /// Opens (creating if needed) and migrates the database at `url`.
-    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let file = options.get_filename();
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
-            && file != Path::new(":memory:")
-        {
-            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+/// An idempotency key this process is handling, released when dropped.
+struct Claim {
+    keys: Arc<Mutex<HashSet<String>>>,
+    key: String,
+}
+
+impl Claim {
+    /// Claims `key`, unless a request of this process holds it already.
+    fn new(keys: &Arc<Mutex<HashSet<String>>>, key: &str) -> Option<Claim> {
+        let mut held = keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.insert(key.to_owned()).then(|| Claim {
+            keys: keys.clone(),
+            key: key.to_owned(),
+        })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut held = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.remove(&self.key);
+    }
+}
+
+/// A comment's public columns: `id, page, parent, author, url, text, created, status,
+/// avatar, deleted`.
+#[derive(sqlx::FromRow)]
+struct CommentRow {
+    id: i64,
+    page: String,
+    parent: Option<i64>,
+    author: String,
+    url: Option<String>,
+    text: String,
+    created: i64,
+    status: String,
+    avatar: String,
+    deleted: i64,
+}
+
+impl From<CommentRow> for Comment {
+    fn from(row: CommentRow) -> Comment {
+        Comment {
+            id: row.id,
+            page: row.page,
+            parent: row.parent,
+            author: row.author,
+            url: row.url,
+            text: row.text,
+            created: row.created,
+            status: if row.status == "published" {
+                Status::Published
+            } else {
+                Status::Pending
+            },
+            avatar: row.avatar,
+            deleted: row.deleted != 0,
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        let secret = secret(&pool).await?;
-        let store = Store { pool, secret };
+    }
+}
+
+/// A comment with what only the site owner sees.
+#[derive(sqlx::FromRow)]
+struct ModeratedRow {
+    #[sqlx(flatten)]
+    comment: CommentRow,
+    email: String,
+    spam: i64,
+    ip: Option<String>,
+}
+
+/// The columns of `CommentRow`.
+const COMMENT_COLUMNS: &str =
+    "id, page, parent, author, url, text, created, status, avatar, deleted";
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `url`: `sqlite://path`,
+    /// or `postgres://user@host/database`.
+    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            // The migrator takes an advisory lock: servers starting together migrate once.
+            POSTGRES.run(&pool).await?;
+            Pool::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            let file = options.get_filename();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+                && file != Path::new(":memory:")
+            {
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            SQLITE.run(&pool).await?;
+            Pool::Sqlite(pool)
+        };
+        let mut store = Store {
+            pool,
+            secret: Arc::from(&[][..]),
+            in_flight: Arc::default(),
+        };
+        store.secret = store.make_secret().await?;
         store.backfill_avatars().await?;
         Ok(store)
+    }
+
+    /// Whether the database is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
     }
 
     /// The database's secret: the key of the avatars, and the root of the other keys.
@@ -124,19 +281,40 @@ impl Store {
         &self.secret
     }
 
+    /// The avatars' key: made at random by the first server to start on this database,
+    /// and then read by every server. `ON CONFLICT DO NOTHING` lets servers race safely.
+    async fn make_secret(&self) -> Result<Arc<[u8]>, sqlx::Error> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let secret: Vec<u8> = with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ('secret', $1) ON CONFLICT DO NOTHING",
+            )
+            .bind(&fresh[..])
+            .execute(db)
+            .await?;
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = 'secret'")
+                .fetch_one(db)
+                .await?
+        });
+        Ok(secret.into())
+    }
+
     /// Gives an avatar to the comments stored before avatars existed.
     async fn backfill_avatars(&self) -> Result<(), sqlx::Error> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, email FROM comments WHERE avatar = ''")
-                .fetch_all(&self.pool)
-                .await?;
-        for (id, email) in rows {
-            sqlx::query("UPDATE comments SET avatar = ? WHERE id = ?")
-                .bind(avatar(&self.secret, &email))
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        }
+        with_db!(self, |db| {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, email FROM comments WHERE avatar = ''")
+                    .fetch_all(db)
+                    .await?;
+            for (id, email) in rows {
+                sqlx::query("UPDATE comments SET avatar = $1 WHERE id = $2")
+                    .bind(avatar(&self.secret, &email))
+                    .bind(id)
+                    .execute(db)
+                    .await?;
+            }
+        });
         Ok(())
     }
 
@@ -153,133 +331,176 @@ impl Store {
         guard: Guard<'_>,
         respond: impl FnOnce(&Comment) -> StoredResponse,
     ) -> Result<Created, sqlx::Error> {
-        // `BEGIN IMMEDIATE` takes the write lock first, so that two requests with the same
-        // key are serialised: the second one sees the first one's committed row.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(Idempotency { key, fingerprint }) = idempotency {
-            let seen =
-                sqlx::query("SELECT fingerprint, status, body FROM idempotency_keys WHERE key = ?")
+        // A retry while this process still handles the first request with its key.
+        let _claim = match idempotency {
+            Some(i) => match Claim::new(&self.in_flight, i.key) {
+                Some(claim) => Some(claim),
+                None => return Ok(Created::InFlight),
+            },
+            None => None,
+        };
+        let avatar = avatar(&self.secret, &comment.email);
+        with_db!(self, |db, pg| {
+            let mut tx = db.begin_with(begin(pg)).await?;
+            // Everything but the commit, so that every other outcome rolls back at once:
+            // PostgreSQL keeps its locks until then, and a dropped transaction's rollback
+            // would only run when its connection is next used.
+            let outcome = async {
+                if pg {
+                    // The locks of what could conflict, always in this order, so that two
+                    // transactions never wait for each other in a cycle; they are released
+                    // at commit or rollback. Another server handling the same key: 409.
+                    const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+                    if let Some(Idempotency { key, .. }) = idempotency {
+                        let free: bool = sqlx::query_scalar(
+                            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
+                        )
+                        .bind(["key\n", key].concat())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if !free {
+                            return Ok(Created::InFlight);
+                        }
+                    }
+                    if let Some(ip) = guard.ip {
+                        sqlx::query(LOCK)
+                            .bind(["ip\n", ip].concat())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query(LOCK)
+                        .bind(["text\n", &comment.page, "\n", &comment.email.to_lowercase()].concat())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(Idempotency { key, fingerprint }) = idempotency {
+                    let seen: Option<(Vec<u8>, i64, String)> = sqlx::query_as(
+                        "SELECT fingerprint, status, body FROM idempotency_keys WHERE key = $1",
+                    )
                     .bind(key)
                     .fetch_optional(&mut *tx)
                     .await?;
-            if let Some(row) = seen {
-                let stored: Vec<u8> = row.get("fingerprint");
-                return Ok(if stored == fingerprint {
-                    Created::Replayed(StoredResponse {
-                        status: row.get::<i64, _>("status") as u16,
-                        body: row.get("body"),
-                    })
-                } else {
-                    Created::KeyReused
-                });
-            }
-        }
-        // The same comment twice (a double click, a retry without its key): refused.
-        let duplicate: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM comments
-             WHERE page = ? AND lower(email) = lower(?) AND text = ?)",
-        )
-        .bind(&comment.page)
-        .bind(&comment.email)
-        .bind(&comment.comment)
-        .fetch_one(&mut *tx)
-        .await?;
-        if duplicate {
-            return Ok(Created::Duplicate);
-        }
-        // The rate limit, counted in the database, so that it holds across servers.
-        if let (Some(ip), Some((max, window))) = (guard.ip, guard.rate) {
-            let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(created) FROM comments WHERE ip = ? AND created > ?",
-            )
-            .bind(ip)
-            .bind(now - window)
-            .fetch_one(&mut *tx)
-            .await?;
-            if count >= i64::from(max) {
-                let free_at = oldest.unwrap_or(now) + window;
-                let seconds = u64::try_from((free_at - now).max(1000) / 1000).unwrap_or(1);
-                return Ok(Created::RateLimited(seconds));
-            }
-        }
-        // A reply joins its parent's thread; a comment on the article starts its own.
-        let thread: Option<i64> = match comment.parent {
-            None => None,
-            Some(parent) => {
-                let thread = sqlx::query_scalar(
-                    "SELECT thread FROM comments WHERE id = ? AND page = ? AND status = 'published'",
+                    if let Some((stored, status, body)) = seen {
+                        return Ok(if stored == fingerprint {
+                            Created::Replayed(StoredResponse {
+                                status: status as u16,
+                                body,
+                            })
+                        } else {
+                            Created::KeyReused
+                        });
+                    }
+                }
+                // The same comment twice (a double click, a retry without its key): refused.
+                let duplicate: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM comments
+                     WHERE page = $1 AND lower(email) = lower($2) AND text = $3)",
                 )
-                .bind(parent)
                 .bind(&comment.page)
-                .fetch_optional(&mut *tx)
+                .bind(&comment.email)
+                .bind(&comment.comment)
+                .fetch_one(&mut *tx)
+                .await?;
+                if duplicate {
+                    return Ok(Created::Duplicate);
+                }
+                // The rate limit, counted in the database, so that it holds across servers.
+                if let (Some(ip), Some((max, window))) = (guard.ip, guard.rate) {
+                    let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+                        "SELECT COUNT(*), MIN(created) FROM comments WHERE ip = $1 AND created > $2",
+                    )
+                    .bind(ip)
+                    .bind(now - window)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if count >= i64::from(max) {
+                        let free_at = oldest.unwrap_or(now) + window;
+                        let seconds = u64::try_from((free_at - now).max(1000) / 1000).unwrap_or(1);
+                        return Ok(Created::RateLimited(seconds));
+                    }
+                }
+                // A reply joins its parent's thread; a comment on the article starts its own.
+                let thread: Option<i64> = match comment.parent {
+                    None => None,
+                    Some(parent) => {
+                        let thread: Option<Option<i64>> = sqlx::query_scalar(
+                            "SELECT thread FROM comments
+                             WHERE id = $1 AND page = $2 AND status = 'published'",
+                        )
+                        .bind(parent)
+                        .bind(&comment.page)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        match thread {
+                            Some(thread) => thread,
+                            None => return Ok(Created::InvalidParent),
+                        }
+                    }
+                };
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO comments
+                       (page, parent, thread, author, email, url, text, status, created, avatar, ip, edit_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                )
+                .bind(&comment.page)
+                .bind(comment.parent)
+                .bind(thread)
+                .bind(&comment.author)
+                .bind(&comment.email)
+                .bind(&comment.url)
+                .bind(&comment.comment)
+                .bind(status.as_str())
+                .bind(now)
+                .bind(&avatar)
+                .bind(guard.ip)
+                .bind(guard.edit_hash)
+                .fetch_one(&mut *tx)
                 .await?;
                 if thread.is_none() {
-                    return Ok(Created::InvalidParent);
+                    sqlx::query("UPDATE comments SET thread = id WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
-                thread
+                let public = Comment {
+                    id,
+                    page: comment.page.clone(),
+                    parent: comment.parent,
+                    author: comment.author.clone(),
+                    url: comment.url.clone(),
+                    text: comment.comment.clone(),
+                    created: now,
+                    status,
+                    avatar,
+                    deleted: false,
+                };
+                let response = respond(&public);
+                if guard.announce {
+                    let event = serde_json::json!({ "event": "comment.created", "comment": &public });
+                    sqlx::query("INSERT INTO outbox (body, next_attempt) VALUES ($1, $2)")
+                        .bind(event.to_string())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(Idempotency { key, fingerprint }) = idempotency {
+                    sqlx::query(
+                        "INSERT INTO idempotency_keys (key, fingerprint, status, body, created)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(i64::from(response.status))
+                    .bind(&response.body)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Ok(Created::New(response))
             }
-        };
-        let avatar = avatar(&self.secret, &comment.email);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO comments (page, parent, thread, author, email, url, text, status, created, avatar, ip, edit_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&comment.page)
-        .bind(comment.parent)
-        .bind(thread)
-        .bind(&comment.author)
-        .bind(&comment.email)
-        .bind(&comment.url)
-        .bind(&comment.comment)
-        .bind(status.as_str())
-        .bind(now)
-        .bind(&avatar)
-        .bind(guard.ip)
-        .bind(guard.edit_hash)
-        .fetch_one(&mut *tx)
-        .await?;
-        if thread.is_none() {
-            sqlx::query("UPDATE comments SET thread = id WHERE id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let public = Comment {
-            id,
-            page: comment.page.clone(),
-            parent: comment.parent,
-            author: comment.author.clone(),
-            url: comment.url.clone(),
-            text: comment.comment.clone(),
-            created: now,
-            status,
-            avatar,
-            deleted: false,
-        };
-        let response = respond(&public);
-        if guard.announce {
-            let event = serde_json::json!({ "event": "comment.created", "comment": &public });
-            sqlx::query("INSERT INTO outbox (body, next_attempt) VALUES (?, ?)")
-                .bind(event.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(Idempotency { key, fingerprint }) = idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (key, fingerprint, status, body, created)
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(key)
-            .bind(fingerprint)
-            .bind(i64::from(response.status))
-            .bind(&response.body)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Created::New(response))
+            .await;
+            finish(tx, outcome, |o| matches!(o, Created::New(_))).await
+        })
     }
 
     /// Whole threads of a page, oldest first: the published comments on the article
@@ -294,90 +515,101 @@ impl Store {
         after: i64,
         limit: Option<u32>,
     ) -> Result<(Vec<Comment>, bool), sqlx::Error> {
-        // One more than asked says whether there is a next page.
-        let mut roots: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM comments
-             WHERE page = ? AND status = 'published' AND parent IS NULL AND id > ?
-             ORDER BY id LIMIT ?",
-        )
-        .bind(page)
-        .bind(after)
-        // SQLite reads a negative LIMIT as no limit.
-        .bind(limit.map_or(-1, |l| i64::from(l) + 1))
-        .fetch_all(&self.pool)
-        .await?;
-        let more = limit.is_some_and(|l| roots.len() > l as usize);
-        roots.truncate(limit.map_or(usize::MAX, |l| l as usize));
-        let (Some(first), Some(last)) = (roots.first(), roots.last()) else {
-            return Ok((Vec::new(), more));
-        };
-        // The threads of these roots are exactly those in [first, last]: a root between
-        // them that is not published has no published replies, since a reply needs a
-        // published parent.
-        let rows = sqlx::query(
-            "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.status, c.avatar, c.deleted
-             FROM comments c
-             WHERE c.page = ? AND c.status = 'published' AND c.thread BETWEEN ? AND ?
-               AND EXISTS (SELECT 1 FROM comments r WHERE r.id = c.thread AND r.status = 'published')
-             ORDER BY c.id",
-        )
-        .bind(page)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&self.pool)
-        .await?;
-        let comments = rows.iter().map(comment_of).collect();
-        Ok((comments, more))
+        with_db!(self, |db| {
+            // One more than asked says whether there is a next page.
+            let mut roots: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM comments
+                 WHERE page = $1 AND status = 'published' AND parent IS NULL AND id > $2
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(page)
+            .bind(after)
+            .bind(limit.map_or(i64::MAX, |l| i64::from(l) + 1))
+            .fetch_all(db)
+            .await?;
+            let more = limit.is_some_and(|l| roots.len() > l as usize);
+            roots.truncate(limit.map_or(usize::MAX, |l| l as usize));
+            let (Some(first), Some(last)) = (roots.first(), roots.last()) else {
+                return Ok((Vec::new(), more));
+            };
+            // The threads of these roots are exactly those in [first, last]: a root
+            // between them that is not published has no published replies, since a reply
+            // needs a published parent.
+            let rows: Vec<CommentRow> = sqlx::query_as(
+                "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.status, c.avatar, c.deleted
+                 FROM comments c
+                 WHERE c.page = $1 AND c.status = 'published' AND c.thread BETWEEN $2 AND $3
+                   AND EXISTS (SELECT 1 FROM comments r WHERE r.id = c.thread AND r.status = 'published')
+                 ORDER BY c.id",
+            )
+            .bind(page)
+            .bind(first)
+            .bind(last)
+            .fetch_all(db)
+            .await?;
+            Ok((rows.into_iter().map(Comment::from).collect(), more))
+        })
     }
 
     /// How many published comments `page` has, replies included.
     pub async fn total(&self, page: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM comments WHERE page = ? AND status = 'published' AND deleted = 0",
-        )
-        .bind(page)
-        .fetch_one(&self.pool)
-        .await
+        with_db!(self, |db| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM comments WHERE page = $1 AND status = 'published' AND deleted = 0",
+            )
+            .bind(page)
+            .fetch_one(db)
+            .await
+        })
     }
 
     /// The number of published comments of each of `pages` that has any.
     pub async fn counts(&self, pages: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
         // One statement whatever the number of pages: they travel as one JSON array.
         let pages = serde_json::to_string(pages).expect("strings always serialise");
-        sqlx::query_as(
-            "SELECT page, COUNT(*) FROM comments
-             WHERE status = 'published' AND deleted = 0 AND page IN (SELECT value FROM json_each(?))
-             GROUP BY page",
-        )
-        .bind(pages)
-        .fetch_all(&self.pool)
-        .await
+        with_db!(self, |db, pg| {
+            sqlx::query_as(assembled(format!(
+                "SELECT page, COUNT(*) FROM comments
+                 WHERE status = 'published' AND deleted = 0 AND page IN ({})
+                 GROUP BY page",
+                json_list(pg, "text", "$1")
+            )))
+            .bind(&pages)
+            .fetch_all(db)
+            .await
+        })
     }
 
     /// Forgets the idempotency keys stored before `before` (Unix milliseconds), and says
     /// how many. A retry after that creates a new comment; the widget retries within
     /// minutes, so a day is plenty.
     pub async fn expire_idempotency_keys(&self, before: i64) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < ?")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        with_db!(self, |db| {
+            let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
+                .bind(before)
+                .execute(db)
+                .await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// How many comments are stored, in any state.
     pub async fn count_all(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM comments")
-            .fetch_one(&self.pool)
-            .await
+        with_db!(self, |db| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM comments")
+                .fetch_one(db)
+                .await
+        })
     }
 
     /// Whether the site owner has approved a comment from `email` before.
     pub async fn is_known(&self, email: &str) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM known_emails WHERE email = ?)")
-            .bind(email.to_lowercase())
-            .fetch_one(&self.pool)
-            .await
+        with_db!(self, |db| {
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM known_emails WHERE email = $1)")
+                .bind(email.to_lowercase())
+                .fetch_one(db)
+                .await
+        })
     }
 
     /// Comments for the site owner, e-mail included: held ones first (newest first),
@@ -411,29 +643,33 @@ impl Store {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        let rows = sqlx::query(
-            "SELECT id, page, parent, author, email, url, text, created, status, spam, avatar, deleted, ip
-             FROM comments
-             WHERE (page LIKE ?1 ESCAPE '\\' OR author LIKE ?1 ESCAPE '\\'
-                    OR email LIKE ?1 ESCAPE '\\' OR text LIKE ?1 ESCAPE '\\')
-               AND (?2 IS NULL OR lower(email) = lower(?2))
-               AND (?4 IS NULL OR id = ?4)
-             ORDER BY (status = 'pending' AND spam = 0) DESC, id DESC
-             LIMIT ?3",
-        )
-        .bind(&like)
-        .bind(email)
-        .bind(i64::from(limit))
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<ModeratedRow> = with_db!(self, |db, pg| {
+            // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE of all.
+            let like_op = if pg { "ILIKE" } else { "LIKE" };
+            sqlx::query_as(assembled(format!(
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip
+                 FROM comments
+                 WHERE (page {like_op} $1 ESCAPE '\\' OR author {like_op} $1 ESCAPE '\\'
+                        OR email {like_op} $1 ESCAPE '\\' OR text {like_op} $1 ESCAPE '\\')
+                   AND ($2 IS NULL OR lower(email) = lower($2))
+                   AND ($4 IS NULL OR id = $4)
+                 ORDER BY (status = 'pending' AND spam = 0) DESC, id DESC
+                 LIMIT $3"
+            )))
+            .bind(&like)
+            .bind(email)
+            .bind(i64::from(limit))
+            .bind(id)
+            .fetch_all(db)
+            .await?
+        });
         Ok(rows
             .into_iter()
             .map(|row| Moderated {
-                comment: comment_of(&row),
-                email: row.get("email"),
-                spam: row.get::<i64, _>("spam") != 0,
-                ip: row.get("ip"),
+                comment: row.comment.into(),
+                email: row.email,
+                spam: row.spam != 0,
+                ip: row.ip,
             })
             .collect())
     }
@@ -442,181 +678,183 @@ impl Store {
     /// many there were.
     pub async fn approve(&self, ids: &[i64], now: i64) -> Result<u64, sqlx::Error> {
         let ids = json_ids(ids);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT OR IGNORE INTO known_emails (email, approved)
-             SELECT lower(email), ? FROM comments WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(now)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query(
-            "UPDATE comments SET status = 'published', spam = 0
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        with_db!(self, |db, pg| {
+            let mut tx = db.begin().await?;
+            sqlx::query(assembled(format!(
+                "INSERT INTO known_emails (email, approved)
+                 SELECT lower(email), $1 FROM comments WHERE id IN ({})
+                 ON CONFLICT DO NOTHING",
+                json_list(pg, "bigint", "$2")
+            )))
+            .bind(now)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+            let done = sqlx::query(assembled(format!(
+                "UPDATE comments SET status = 'published', spam = 0 WHERE id IN ({})",
+                json_list(pg, "bigint", "$1")
+            )))
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// Hides the comments `ids` as spam. Returns how many there were.
     pub async fn mark_spam(&self, ids: &[i64]) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE comments SET status = 'pending', spam = 1
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(json_ids(ids))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        with_db!(self, |db, pg| {
+            let done = sqlx::query(assembled(format!(
+                "UPDATE comments SET status = 'pending', spam = 1 WHERE id IN ({})",
+                json_list(pg, "bigint", "$1")
+            )))
+            .bind(json_ids(ids))
+            .execute(db)
+            .await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// Deletes the comments `ids` and the replies under them. Returns how many comments
     /// went.
     pub async fn delete(&self, ids: &[i64]) -> Result<u64, sqlx::Error> {
-        // One statement: SQLite checks the parent references at its end, when the whole
+        // One statement: the parent references are checked at its end, when the whole
         // subtree is gone.
-        let done = sqlx::query(
-            "WITH RECURSIVE doomed(id) AS (
-                 SELECT value FROM json_each(?)
-                 UNION SELECT c.id FROM comments c JOIN doomed d ON c.parent = d.id)
-             DELETE FROM comments WHERE id IN (SELECT id FROM doomed)",
-        )
-        .bind(json_ids(ids))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        with_db!(self, |db, pg| {
+            let done = sqlx::query(assembled(format!(
+                "WITH RECURSIVE doomed(id) AS (
+                     {}
+                     UNION SELECT c.id FROM comments c JOIN doomed d ON c.parent = d.id)
+                 DELETE FROM comments WHERE id IN (SELECT id FROM doomed)",
+                json_list(pg, "bigint", "$1")
+            )))
+            .bind(json_ids(ids))
+            .execute(db)
+            .await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// Replaces the text of comment `id`. Returns whether it exists.
     pub async fn edit(&self, id: i64, text: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE comments SET text = ? WHERE id = ?")
-            .bind(text)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        with_db!(self, |db| {
+            let done = sqlx::query("UPDATE comments SET text = $1 WHERE id = $2")
+                .bind(text)
+                .bind(id)
+                .execute(db)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Anonymises every comment made with `email`: the text stays, but the name, the
     /// e-mail, the website, the client address and the avatar go, and the address is no
     /// longer known. Returns how many comments there were.
     pub async fn anonymise(&self, email: &str) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM known_emails WHERE email = lower(?)")
+        with_db!(self, |db| {
+            let mut tx = db.begin().await?;
+            sqlx::query("DELETE FROM known_emails WHERE email = lower($1)")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            let done = sqlx::query(
+                "UPDATE comments SET author = '—', email = '', url = NULL, ip = NULL, avatar = ''
+                 WHERE lower(email) = lower($1)",
+            )
             .bind(email)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query(
-            "UPDATE comments SET author = '—', email = '', url = NULL, ip = NULL, avatar = ''
-             WHERE lower(email) = lower(?)",
-        )
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+            tx.commit().await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// Erases every comment made with `email`: those nobody replied to are deleted; those
     /// with replies become placeholders without author or text, so that the replies keep
     /// their place. Returns how many comments there were.
     pub async fn erase(&self, email: &str) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM known_emails WHERE email = lower(?)")
+        with_db!(self, |db| {
+            let mut tx = db.begin().await?;
+            sqlx::query("DELETE FROM known_emails WHERE email = lower($1)")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            let placeholders = sqlx::query(
+                "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
+                     text = '', deleted = 1
+                 WHERE lower(email) = lower($1)
+                   AND EXISTS (SELECT 1 FROM comments r WHERE r.parent = comments.id)",
+            )
             .bind(email)
             .execute(&mut *tx)
             .await?;
-        let placeholders = sqlx::query(
-            "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
-                 text = '', deleted = 1
-             WHERE lower(email) = lower(?) AND EXISTS (SELECT 1 FROM comments r WHERE r.parent = comments.id)",
-        )
-        .bind(email)
-        .execute(&mut *tx)
-        .await?;
-        let deleted = sqlx::query("DELETE FROM comments WHERE lower(email) = lower(?)")
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(placeholders.rows_affected() + deleted.rows_affected())
+            let deleted = sqlx::query("DELETE FROM comments WHERE lower(email) = lower($1)")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(placeholders.rows_affected() + deleted.rows_affected())
+        })
     }
 
     /// The webhook deliveries that are due at `now`, claimed for `lease_ms`, so that no
-    /// other server sends them meanwhile: (id, body, attempts so far).
+    /// other server sends them meanwhile: (id, body, attempts so far), oldest first.
     pub async fn due_deliveries(
         &self,
         now: i64,
         lease_ms: i64,
     ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let due: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT id, body, attempts FROM outbox WHERE next_attempt <= ? ORDER BY id LIMIT 20",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, _, _) in &due {
-            sqlx::query("UPDATE outbox SET next_attempt = ? WHERE id = ?")
-                .bind(now + lease_ms)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        // One statement claims them; PostgreSQL's servers skip each other's rows rather
+        // than wait for them.
+        let mut due: Vec<(i64, String, i64)> = with_db!(self, |db, pg| {
+            sqlx::query_as(assembled(format!(
+                "UPDATE outbox SET next_attempt = $1
+                 WHERE id IN (SELECT id FROM outbox WHERE next_attempt <= $2
+                              ORDER BY id LIMIT 20 {})
+                 RETURNING id, body, attempts",
+                if pg { "FOR UPDATE SKIP LOCKED" } else { "" }
+            )))
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_all(db)
+            .await?
+        });
+        due.sort_unstable_by_key(|d| d.0);
         Ok(due)
     }
 
     /// Forgets a delivery: sent, or given up.
     pub async fn delivered(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM outbox WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        with_db!(self, |db| {
+            sqlx::query("DELETE FROM outbox WHERE id = $1")
+                .bind(id)
+                .execute(db)
+                .await?;
+        });
         Ok(())
     }
 
     /// Schedules another attempt of a delivery at `at`.
     pub async fn retry_delivery(&self, id: i64, at: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt = ? WHERE id = ?")
+        with_db!(self, |db| {
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = $1 WHERE id = $2",
+            )
             .bind(at)
             .bind(id)
-            .execute(&self.pool)
+            .execute(db)
             .await?;
+        });
         Ok(())
     }
 
     /// How many webhook deliveries wait.
     pub async fn pending_deliveries(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-            .fetch_one(&self.pool)
-            .await
-    }
-
-    /// Checks an author's token and window for comment `id`, inside `tx`.
-    async fn author_may(
-        tx: &mut sqlx::SqliteConnection,
-        id: i64,
-        token_hash: &[u8],
-        now: i64,
-        window_ms: i64,
-    ) -> Result<Result<(), AuthorChange>, sqlx::Error> {
-        let row: Option<(Option<Vec<u8>>, i64, i64)> =
-            sqlx::query_as("SELECT edit_hash, created, deleted FROM comments WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        Ok(match row {
-            None | Some((_, _, 1)) => Err(AuthorChange::NotFound),
-            Some((hash, _, _)) if hash.as_deref() != Some(token_hash) => {
-                Err(AuthorChange::Forbidden)
-            }
-            Some((_, created, _)) if now > created + window_ms => Err(AuthorChange::Closed),
-            Some(_) => Ok(()),
+        with_db!(self, |db| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+                .fetch_one(db)
+                .await
         })
     }
 
@@ -629,20 +867,28 @@ impl Store {
         now: i64,
         window_ms: i64,
     ) -> Result<AuthorChange, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Err(refused) = Store::author_may(&mut tx, id, token_hash, now, window_ms).await? {
-            return Ok(refused);
-        }
-        let row = sqlx::query(
-            "UPDATE comments SET text = ? WHERE id = ?
-             RETURNING id, page, parent, author, url, text, created, status, avatar, deleted",
-        )
-        .bind(text)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(AuthorChange::Done(Some(comment_of(&row))))
+        with_db!(self, |db, pg| {
+            let mut tx = db.begin_with(begin(pg)).await?;
+            let outcome = async {
+                let row = sqlx::query_as(author_row(pg))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(refused) = author_refusal(row, token_hash, now, window_ms) {
+                    return Ok(refused);
+                }
+                let row: CommentRow = sqlx::query_as(assembled(format!(
+                    "UPDATE comments SET text = $1 WHERE id = $2 RETURNING {COMMENT_COLUMNS}"
+                )))
+                .bind(text)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                Ok(AuthorChange::Done(Some(row.into())))
+            }
+            .await;
+            finish(tx, outcome, |o| matches!(o, AuthorChange::Done(_))).await
+        })
     }
 
     /// The author deletes comment `id`, within its window: gone, or, if others replied
@@ -654,44 +900,57 @@ impl Store {
         now: i64,
         window_ms: i64,
     ) -> Result<AuthorChange, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if let Err(refused) = Store::author_may(&mut tx, id, token_hash, now, window_ms).await? {
-            return Ok(refused);
-        }
-        let replied: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM comments WHERE parent = ?)")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let statement = if replied {
-            "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
-                 text = '', deleted = 1, edit_hash = NULL WHERE id = ?"
-        } else {
-            "DELETE FROM comments WHERE id = ?"
-        };
-        sqlx::query(statement).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(AuthorChange::Done(None))
+        with_db!(self, |db, pg| {
+            let mut tx = db.begin_with(begin(pg)).await?;
+            let outcome = async {
+                let row = sqlx::query_as(author_row(pg))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(refused) = author_refusal(row, token_hash, now, window_ms) {
+                    return Ok(refused);
+                }
+                let replied: bool =
+                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM comments WHERE parent = $1)")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let statement = if replied {
+                    "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
+                         text = '', deleted = 1, edit_hash = NULL WHERE id = $1"
+                } else {
+                    "DELETE FROM comments WHERE id = $1"
+                };
+                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+                Ok(AuthorChange::Done(None))
+            }
+            .await;
+            finish(tx, outcome, |o| matches!(o, AuthorChange::Done(_))).await
+        })
     }
 
     /// A setting shared by every server on this database.
     pub async fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
+        with_db!(self, |db| {
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(db)
+                .await
+        })
     }
 
     /// Sets a setting.
     pub async fn set_setting(&self, name: &str, value: &[u8]) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO settings (name, value) VALUES (?, ?)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.pool)
-        .await?;
+        with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(db)
+            .await?;
+        });
         Ok(())
     }
 
@@ -702,12 +961,14 @@ impl Store {
         csrf: &str,
         expires: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO sessions (token_hash, csrf, expires) VALUES (?, ?, ?)")
-            .bind(token_hash)
-            .bind(csrf)
-            .bind(expires)
-            .execute(&self.pool)
-            .await?;
+        with_db!(self, |db| {
+            sqlx::query("INSERT INTO sessions (token_hash, csrf, expires) VALUES ($1, $2, $3)")
+                .bind(token_hash)
+                .bind(csrf)
+                .bind(expires)
+                .execute(db)
+                .await?;
+        });
         Ok(())
     }
 
@@ -718,34 +979,62 @@ impl Store {
         token_hash: &[u8],
         now: i64,
     ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT csrf FROM sessions WHERE token_hash = ? AND expires > ?")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
+        with_db!(self, |db| {
+            sqlx::query_scalar("SELECT csrf FROM sessions WHERE token_hash = $1 AND expires > $2")
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(db)
+                .await
+        })
     }
 
     /// Closes a session, and every session that has expired by `now`.
     pub async fn close_session(&self, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires <= ?")
-            .bind(token_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        with_db!(self, |db| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires <= $2")
+                .bind(token_hash)
+                .bind(now)
+                .execute(db)
+                .await?;
+        });
         Ok(())
     }
 
     /// Closes every admin session, as a new password does.
     pub async fn close_all_sessions(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions")
-            .execute(&self.pool)
-            .await?;
+        with_db!(self, |db| {
+            sqlx::query("DELETE FROM sessions").execute(db).await?;
+        });
         Ok(())
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
+        with_db!(self, |db| db.close().await)
+    }
+}
+
+/// Ends the transaction `tx` of `outcome`: commits it when `keep` says the outcome
+/// changed something to keep, else rolls it back now, so that its locks go at once.
+async fn finish<DB: sqlx::Database, T>(
+    tx: sqlx::Transaction<'static, DB>,
+    outcome: Result<T, sqlx::Error>,
+    keep: impl FnOnce(&T) -> bool,
+) -> Result<T, sqlx::Error> {
+    match outcome {
+        Ok(done) if keep(&done) => {
+            tx.commit().await?;
+            Ok(done)
+        }
+        Ok(refused) => {
+            tx.rollback().await?;
+            Ok(refused)
+        }
+        Err(e) => {
+            // The error is the one to report; the rollback is best-effort.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
     }
 }
 
@@ -762,25 +1051,20 @@ pub struct Moderated {
     pub ip: Option<String>,
 }
 
-/// The comment of a row with the columns `id, page, parent, author, url, text, created,
-/// status, avatar, deleted`.
-fn comment_of(row: &sqlx::sqlite::SqliteRow) -> Comment {
-    Comment {
-        id: row.get("id"),
-        page: row.get("page"),
-        parent: row.get("parent"),
-        author: row.get("author"),
-        url: row.get("url"),
-        text: row.get("text"),
-        created: row.get("created"),
-        status: if row.get::<String, _>("status") == "published" {
-            Status::Published
-        } else {
-            Status::Pending
-        },
-        avatar: row.get("avatar"),
-        deleted: row.get::<i64, _>("deleted") != 0,
+/// The rows of the JSON array bound as `param`, cast to `sql_type` on PostgreSQL: a list
+/// of any length in one statement.
+fn json_list(pg: bool, sql_type: &str, param: &str) -> String {
+    if pg {
+        format!("SELECT value::{sql_type} FROM json_array_elements_text({param}::json)")
+    } else {
+        format!("SELECT value FROM json_each({param})")
     }
+}
+
+/// A statement put together from this file's own fragments: never from a value, as
+/// values are always bound.
+fn assembled(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
 }
 
 /// Ids as one JSON array, so that a statement takes any number of them.
@@ -788,19 +1072,31 @@ fn json_ids(ids: &[i64]) -> String {
     serde_json::to_string(ids).expect("numbers always serialise")
 }
 
-/// The avatars' key: made at random by the first server to start on this database, and
-/// then read by every server. `INSERT OR IGNORE` lets two servers race safely.
-async fn secret(pool: &SqlitePool) -> Result<Arc<[u8]>, sqlx::Error> {
-    let mut fresh = [0u8; 32];
-    getrandom::fill(&mut fresh).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    sqlx::query("INSERT OR IGNORE INTO settings (name, value) VALUES ('secret', ?)")
-        .bind(&fresh[..])
-        .execute(pool)
-        .await?;
-    let secret: Vec<u8> = sqlx::query_scalar("SELECT value FROM settings WHERE name = 'secret'")
-        .fetch_one(pool)
-        .await?;
-    Ok(secret.into())
+/// What the author checks read of comment `$1`: its token's hash, its time, and whether
+/// it is a placeholder. PostgreSQL locks the row until the change commits; SQLite's
+/// transaction holds the write lock already.
+fn author_row(pg: bool) -> &'static str {
+    if pg {
+        "SELECT edit_hash, created, deleted FROM comments WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT edit_hash, created, deleted FROM comments WHERE id = $1"
+    }
+}
+
+/// Why the author's token does not open the comment `row` (see `author_row`) at `now`;
+/// `None` when it does.
+fn author_refusal(
+    row: Option<(Option<Vec<u8>>, i64, i64)>,
+    token_hash: &[u8],
+    now: i64,
+    window_ms: i64,
+) -> Option<AuthorChange> {
+    match row {
+        None | Some((_, _, 1)) => Some(AuthorChange::NotFound),
+        Some((hash, _, _)) if hash.as_deref() != Some(token_hash) => Some(AuthorChange::Forbidden),
+        Some((_, created, _)) if now > created + window_ms => Some(AuthorChange::Closed),
+        Some(_) => None,
+    }
 }
 
 /// The avatar of an e-mail address: the first 64 bits, in hex, of HMAC-SHA256 keyed with

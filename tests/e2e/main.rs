@@ -19,6 +19,9 @@ use std::{
 };
 
 use fantoccini::{Client, ClientBuilder, Locator};
+
+#[path = "../../server/tests/common/postgres.rs"]
+mod postgres;
 use serde_json::{Value, json};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -110,7 +113,10 @@ impl Drop for Group {
 /// The real server binary on a fixed port, over one SQLite file that outlives restarts.
 struct Server {
     port: u16,
+    /// The SQLite file, when the database is not PostgreSQL.
     database: PathBuf,
+    /// The PostgreSQL database, if the server uses one.
+    postgres: Option<String>,
     www: PathBuf,
     args: Vec<String>,
     process: Option<Group>,
@@ -131,6 +137,7 @@ impl Server {
         let mut server = Server {
             port,
             database,
+            postgres: None,
             www,
             args: args.iter().map(|a| a.to_string()).collect(),
             process: None,
@@ -139,14 +146,32 @@ impl Server {
         server
     }
 
+    /// A server of the demo article on the PostgreSQL database `url`.
+    fn start_on_postgres(url: &str, args: &[&str]) -> Server {
+        let mut server = Server {
+            port: free_port(),
+            database: PathBuf::new(),
+            postgres: Some(url.to_owned()),
+            www: root().join("www"),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            process: None,
+        };
+        server.restart();
+        server
+    }
+
+    fn database_url(&self) -> String {
+        match &self.postgres {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.database.display()),
+        }
+    }
+
     fn restart(&mut self) {
         let process = Group::spawn(
             Command::new(env!("CARGO_BIN_EXE_causerie-server"))
                 .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-                .args([
-                    "--database",
-                    &format!("sqlite://{}", self.database.display()),
-                ])
+                .args(["--database", &self.database_url()])
                 .arg("--www")
                 .arg(&self.www)
                 // Published at once, and no spam limits, unless a test says otherwise.
@@ -1177,17 +1202,14 @@ fn try_post(port: u16, body: &str) -> Option<u16> {
     response.get(9..12)?.parse().ok()
 }
 
-/// Crash test: under concurrent writes, the server is killed with SIGKILL at 20 random
-/// moments. Every comment that got a 201 is in the database after the restarts, exactly
-/// once, and the database is intact.
-#[tokio::test]
-async fn acknowledged_comments_survive_kill_9_under_load() {
+/// Crash test: under concurrent writes from four clients, the server is killed with
+/// SIGKILL at 20 pseudo-random moments, and restarted. Returns the texts of the comments
+/// that were acknowledged with a 201.
+fn kill_9_under_load(server: &mut Server) -> Vec<String> {
     use std::sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     };
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path());
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let serial = Arc::new(AtomicUsize::new(0));
     let mut jitter = std::time::SystemTime::now()
@@ -1232,35 +1254,181 @@ async fn acknowledged_comments_survive_kill_9_under_load() {
         "only {} comments were acknowledged",
         acknowledged.len()
     );
-    let mut db = server.db().await;
-    let stored: Vec<String> = sqlx::query_scalar("SELECT text FROM comments")
-        .fetch_all(&mut db)
-        .await
-        .unwrap();
-    let stored: std::collections::HashMap<&str, usize> =
-        stored.iter().fold(Default::default(), |mut m, t| {
-            *m.entry(t.as_str()).or_default() += 1;
-            m
-        });
-    for text in &acknowledged {
+    acknowledged
+}
+
+/// Checks that every acknowledged text is stored exactly once, and that every stored
+/// comment is whole: in its thread, with its avatar.
+fn check_after_crashes(acknowledged: &[String], stored: &[(String, Option<i64>, String)]) {
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for (text, thread, avatar) in stored {
+        *counts.entry(text.as_str()).or_default() += 1;
+        assert!(
+            thread.is_some() && !avatar.is_empty(),
+            "{text} is half-written"
+        );
+    }
+    for text in acknowledged {
         assert_eq!(
-            stored.get(text.as_str()),
+            counts.get(text.as_str()),
             Some(&1),
             "{text} was acknowledged but is not stored once"
         );
     }
+    println!(
+        "crash test: 20 kills, {} comments acknowledged, {} stored, every acknowledged one once",
+        acknowledged.len(),
+        stored.len()
+    );
+}
+
+/// Crash test on SQLite: every comment that got a 201 is in the database after the
+/// restarts, exactly once, and the database is intact.
+#[tokio::test]
+async fn acknowledged_comments_survive_kill_9_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let acknowledged = kill_9_under_load(&mut server);
+    let mut db = server.db().await;
+    let stored: Vec<(String, Option<i64>, String)> =
+        sqlx::query_as("SELECT text, thread, avatar FROM comments")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    check_after_crashes(&acknowledged, &stored);
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(&mut db)
         .await
         .unwrap();
     assert_eq!(integrity, "ok");
-    println!(
-        "crash test: 20 kills, {} comments acknowledged, {} stored, every acknowledged one once",
-        acknowledged.len(),
-        stored.values().sum::<usize>()
-    );
 }
 
+/// The same crash test on PostgreSQL.
+#[tokio::test]
+async fn acknowledged_comments_survive_kill_9_under_load_on_postgres() {
+    let url = postgres::fresh_database().await;
+    let mut server = Server::start_on_postgres(&url, &[]);
+    let acknowledged = kill_9_under_load(&mut server);
+    let stored: Vec<(String, Option<i64>, String)> =
+        sqlx::query_as("SELECT text, thread, avatar FROM comments")
+            .fetch_all(&mut postgres::connect(&url).await)
+            .await
+            .unwrap();
+    check_after_crashes(&acknowledged, &stored);
+}
+
+/// Sends a comment with an idempotency key, and returns the status and whether the
+/// answer was a replay.
+fn post_with_key(port: u16, body: &str, key: &str) -> Option<(u16, bool)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let request = format!(
+        "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.get(9..12)?.parse().ok()?;
+    Some((
+        status,
+        response
+            .to_ascii_lowercase()
+            .contains("idempotent-replayed: true"),
+    ))
+}
+
+/// Two server processes on one PostgreSQL: comments posted through either show through
+/// both; the per-address rate limit and the idempotency keys hold across them; and
+/// neither keeps state of its own that the other would miss.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_share_one_postgres() {
+    let url = postgres::fresh_database().await;
+    // Both start at once, and so migrate at once: the migrator's lock lets one do it.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Server::start_on_postgres(&url, &["--max-posts-per-ip", "30"]));
+        let b = s.spawn(|| Server::start_on_postgres(&url, &["--max-posts-per-ip", "30"]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let body = |text: &str| {
+        json!({"page": "/two", "comment": text, "author": "D", "email": "d@example.org"})
+            .to_string()
+    };
+    // Posted through both, concurrently.
+    let statuses: Vec<Option<u16>> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..10)
+            .map(|i| {
+                let port = if i % 2 == 0 { a.port } else { b.port };
+                let body = body(&format!("à travers deux serveurs {i}"));
+                s.spawn(move || try_post(port, &body))
+            })
+            .collect();
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == Some(201)), "{statuses:?}");
+    for server in [&a, &b] {
+        let thread = server.get("/api/v1/comments?page=/two");
+        for i in 0..10 {
+            assert!(
+                thread.contains(&format!("à travers deux serveurs {i}")),
+                "{thread}"
+            );
+        }
+    }
+
+    // The same key through both: one comment, and the second answer is the first one's.
+    let first = post_with_key(a.port, &body("une clé, deux serveurs"), "key-shared-1");
+    let second = post_with_key(b.port, &body("une clé, deux serveurs"), "key-shared-1");
+    assert_eq!(first, Some((201, false)));
+    assert_eq!(second, Some((201, true)));
+    // And at once, many times over: never two comments for one key; a request that
+    // meets its twin in flight gets 409 and may retry.
+    let outcomes: Vec<Option<(u16, bool)>> = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..20)
+            .map(|i| {
+                let port = if i % 2 == 0 { a.port } else { b.port };
+                let body = body(&format!("course {}", i / 2));
+                let key = format!("key-race-{}", i / 2);
+                s.spawn(move || post_with_key(port, &body, &key))
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome, Some((201, _)) | Some((409, false))),
+            "{outcomes:?}"
+        );
+    }
+    let mut db = postgres::connect(&url).await;
+    for i in 0..10 {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM comments WHERE text = $1")
+            .bind(format!("course {i}"))
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "course {i}");
+    }
+
+    // The rate limit counts the comments of both servers: 30 in all from this address.
+    let posted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM comments")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let room = 30 - posted;
+    let mut accepted = 0;
+    for i in 0..room + 2 {
+        let port = if i % 2 == 0 { a.port } else { b.port };
+        match try_post(port, &body(&format!("quota {i}"))) {
+            Some(201) => accepted += 1,
+            Some(429) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(accepted, room, "the limit holds across both servers");
+}
 /// An Arabic page gets the widget in Arabic, mirrored: the loader sets `dir="rtl"` from
 /// the language file, and the fields' labels start at the right.
 #[tokio::test]

@@ -12,6 +12,7 @@
 
 mod bench;
 mod build;
+mod postgres;
 mod tools;
 
 use std::{
@@ -181,10 +182,32 @@ fn test(root: &Path) -> Result<()> {
             tally.failed += 1;
         }
     }
+    // The PostgreSQL tests' server: the real database, stopped when this function ends.
+    let postgres = match postgres::Postgres::start() {
+        Ok(server) => Some(server),
+        Err(e) => {
+            // The PostgreSQL tests then fail, and say why; the others still run.
+            eprintln!("error: cannot start PostgreSQL: {e:#}");
+            tally.failed += 1;
+            None
+        }
+    };
+    let on_postgres = |mut command: Command| {
+        if let Some(server) = &postgres {
+            command.env("CAUSERIE_TEST_POSTGRES", server.url());
+        }
+        command
+    };
     tally.tests(
-        "host tests, in-process server and end-to-end",
+        "host tests, in-process server and end-to-end (SQLite, and PostgreSQL where named)",
         // The widget's tests run in the browser, below; natively there is nothing to run.
-        cargo(&["test", "--workspace", "--exclude", "causerie"]),
+        on_postgres(cargo(&["test", "--workspace", "--exclude", "causerie"])),
+    );
+    let mut conformance = on_postgres(cargo(&["test", "-p", "causerie-server", "--test", "it"]));
+    conformance.env("CAUSERIE_TEST_STORE", "postgres");
+    tally.tests(
+        "the in-process server again, on PostgreSQL (the store's conformance suite)",
+        conformance,
     );
     let mut web = cargo(&[&["test", "-p", "causerie", "--test", "web"][..], &wasm].concat());
     web.env(

@@ -1,4 +1,11 @@
-//! The server, in-process: `app(state)` driven with `oneshot`, over a real SQLite file.
+//! The server, in-process: `app(state)` driven with `oneshot`, over a real database.
+//!
+//! The same tests are the store's conformance suite: `cargo xtask test` runs them on
+//! SQLite files, then again on PostgreSQL (`CAUSERIE_TEST_STORE=postgres`, on the server
+//! it starts), so that both databases behave alike behind the API.
+
+#[path = "../common/postgres.rs"]
+mod postgres;
 
 use axum::{
     Router,
@@ -25,7 +32,7 @@ async fn spawn(args: &[&str]) -> TestApp {
     std::fs::create_dir_all(www.join("pkg")).unwrap();
     std::fs::write(www.join("embed.js"), "/* loader */ ".repeat(100)).unwrap();
     std::fs::write(www.join("pkg/causerie_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    let db = format!("sqlite://{}/db/causerie.db", dir.path().display());
+    let db = database(dir.path()).await;
     // These tests publish at once unless they say otherwise; the first-time mode, the
     // default, has its own tests.
     // No minimum time either: these tests post without a form.
@@ -46,6 +53,16 @@ async fn spawn(args: &[&str]) -> TestApp {
         router: app(state, &www),
         store,
         _dir: dir,
+    }
+}
+
+/// A fresh database: a SQLite file in `dir`, or a new PostgreSQL database when the suite
+/// runs on PostgreSQL.
+async fn database(dir: &std::path::Path) -> String {
+    match std::env::var("CAUSERIE_TEST_STORE").as_deref() {
+        Ok("postgres") => postgres::fresh_database().await,
+        Ok("sqlite") | Err(_) => format!("sqlite://{}/db/causerie.db", dir.display()),
+        Ok(other) => panic!("CAUSERIE_TEST_STORE={other}: say sqlite or postgres"),
     }
 }
 
@@ -301,17 +318,137 @@ async fn idempotency_key_replays_and_never_duplicates() {
     assert_eq!(app.count().await, 2);
 }
 
-/// Concurrent retries with one key create one comment.
-#[tokio::test]
+/// Concurrent retries with one key create one comment. Each gets the first one's
+/// response or, while the first is still in flight, 409 with `Retry-After` (the IETF
+/// Idempotency-Key draft); a retry after that gets the stored response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_retries_create_one_comment() {
     let app = spawn(&[]).await;
     let body = comment("/a", "En même temps").to_string();
     let replies = futures_join(&app, &body).await;
+    let first = replies
+        .iter()
+        .find(|r| r.status == StatusCode::CREATED)
+        .expect("one of them is the first");
     for reply in &replies {
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        assert_eq!(reply.body, replies[0].body);
+        match reply.status {
+            StatusCode::CREATED => assert_eq!(reply.body, first.body),
+            StatusCode::CONFLICT => {
+                assert_eq!(reply.json()["error"], "request_in_flight");
+                assert_eq!(reply.headers[header::RETRY_AFTER], "1");
+            }
+            other => panic!("{other}: {}", reply.text()),
+        }
     }
     assert_eq!(app.count().await, 1);
+    let retry = app.post(body, Some("same")).await;
+    assert_eq!(retry.status, StatusCode::CREATED);
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    assert_eq!(retry.body, first.body);
+}
+
+/// A retry that meets its first request in flight gets 409 from the same server, and
+/// from another server on PostgreSQL, which locks the key; SQLite runs one write at a
+/// time, so there the other server's retry waits, then gets the stored response. Never
+/// a second comment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_that_meets_its_first_request_in_flight() {
+    use causerie_protocol::{NewComment, Status};
+    use causerie_server::store::{Created, Guard, Idempotency, StoredResponse};
+    const KEY: Idempotency<'static> = Idempotency {
+        key: "in-flight",
+        fingerprint: b"body",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(dir.path()).await;
+    let one = Store::open(&url).await.unwrap();
+    // A second server on the same database: its own pool and its own memory.
+    let other = Store::open(&url).await.unwrap();
+    let valid = NewComment {
+        page: "/vol".into(),
+        comment: "En vol".into(),
+        author: "Ada".into(),
+        email: "ada@example.org".into(),
+        ..NewComment::default()
+    }
+    .validate()
+    .unwrap();
+    let (inside, entered) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let first = {
+        let (one, valid) = (one.clone(), valid.clone());
+        tokio::spawn(async move {
+            one.create(
+                &valid,
+                Status::Published,
+                1,
+                Some(KEY),
+                Guard::default(),
+                move |c| {
+                    // Inside the first request's transaction: hold it open.
+                    inside.send(()).unwrap();
+                    released.recv().unwrap();
+                    StoredResponse {
+                        status: 201,
+                        body: c.id.to_string(),
+                    }
+                },
+            )
+            .await
+            .unwrap()
+        })
+    };
+    tokio::task::spawn_blocking(move || entered.recv().unwrap())
+        .await
+        .unwrap();
+    let respond = |_: &causerie_protocol::Comment| unreachable!("no second comment");
+    let same_server = one
+        .create(
+            &valid,
+            Status::Published,
+            2,
+            Some(KEY),
+            Guard::default(),
+            respond,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(same_server, Created::InFlight), "{same_server:?}");
+    let second = {
+        let (other, valid) = (other.clone(), valid.clone());
+        tokio::spawn(async move {
+            other
+                .create(
+                    &valid,
+                    Status::Published,
+                    3,
+                    Some(KEY),
+                    Guard::default(),
+                    respond,
+                )
+                .await
+                .unwrap()
+        })
+    };
+    if other.is_postgres() {
+        let second = second.await.unwrap();
+        assert!(matches!(second, Created::InFlight), "{second:?}");
+        release.send(()).unwrap();
+        assert!(matches!(first.await.unwrap(), Created::New(_)));
+    } else {
+        // SQLite: the other server waits for the write lock.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!second.is_finished());
+        release.send(()).unwrap();
+        let Created::New(stored) = first.await.unwrap() else {
+            panic!("the first request stores its comment");
+        };
+        match second.await.unwrap() {
+            Created::Replayed(replayed) => assert_eq!(replayed, stored),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(one.count_all().await.unwrap(), 1);
 }
 
 async fn futures_join(app: &TestApp, body: &str) -> Vec<Reply> {
@@ -1623,7 +1760,7 @@ async fn the_form_token_sets_a_minimum_time() {
 /// `AppState::new`'s error for these flags.
 async fn spawn_err(args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/db.db", dir.path().display());
+    let db = database(dir.path()).await;
     let mut argv = vec!["causerie-server", "--database", &db];
     argv.extend_from_slice(args);
     let config = Config::try_parse_from(argv).unwrap();
