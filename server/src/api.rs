@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     AppState,
+    cache::{Cached, Key},
     config::{BlockAction, Moderation},
     error::ApiError,
     feed::{self, FeedInfo},
@@ -107,7 +108,7 @@ pub async fn create_comment(
     };
     let created = state
         .store
-        .create(&valid, status, now, idempotency, guard, |comment| {
+        .create(&valid, status, now, idempotency, guard, move |comment| {
             let code = match comment.status {
                 Status::Published => StatusCode::CREATED,
                 Status::Pending => StatusCode::ACCEPTED,
@@ -153,6 +154,34 @@ pub struct ListQuery {
 ///
 /// The response carries a strong `ETag` (a hash of the body) and a `Last-Modified` (the
 /// newest comment), and a conditional GET that matches either gets a bodiless 304, so
+/// Reads a page of threads from the database, serialised, with its ETag and the time of
+/// its newest comment.
+async fn read_page(state: &AppState, (page, after, limit): &Key) -> Result<Cached, ApiError> {
+    let (comments, more) = state.store.threads(page, *after, *limit).await?;
+    // The cursor is the last thread's root: the last comment without a parent.
+    let next = more
+        .then(|| comments.iter().rev().find(|c| c.parent.is_none()))
+        .flatten()
+        .map(|c| c.id.to_string());
+    let total = u64::try_from(state.store.total(page).await?).unwrap_or(0);
+    let newest = comments.iter().map(|c| c.created).max();
+    let body = serde_json::to_vec(&CommentList {
+        comments,
+        next,
+        total,
+    })
+    .expect("comments always serialise");
+    let digest = Sha256::digest(&body);
+    Ok(Cached {
+        etag: format!("\"{}\"", hex(&digest[..16])),
+        last_modified: newest.map(|ms| {
+            let secs = u64::try_from(ms / 1000).unwrap_or(0);
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+        }),
+        body: body.into(),
+    })
+}
+
 /// that readers and a CDN can cache threads and revalidate them cheaply.
 pub async fn list_comments(
     State(state): State<AppState>,
@@ -174,26 +203,22 @@ pub async fn list_comments(
             "limit is 1 to {MAX_LIST_LIMIT}"
         )));
     }
-    let (comments, more) = state.store.threads(&page, after, query.limit).await?;
-    // The cursor is the last thread's root: the last comment without a parent.
-    let next = more
-        .then(|| comments.iter().rev().find(|c| c.parent.is_none()))
-        .flatten()
-        .map(|c| c.id.to_string());
-    let total = u64::try_from(state.store.total(&page).await?).unwrap_or(0);
-    let newest = comments.iter().map(|c| c.created).max();
-    let body = serde_json::to_vec(&CommentList {
-        comments,
-        next,
-        total,
-    })
-    .expect("comments always serialise");
-    let digest = Sha256::digest(&body);
-    let etag = format!("\"{}\"", hex(&digest[..16]));
-    let last_modified = newest.map(|ms| {
-        let secs = u64::try_from(ms / 1000).unwrap_or(0);
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
-    });
+    // The generation first: a page read after it is at least that fresh.
+    let generation = state.store.generation();
+    let key = (page, after, query.limit);
+    let cached = match state.threads.get(&key, generation) {
+        Some(cached) => cached,
+        None => {
+            let cached = read_page(&state, &key).await?;
+            state.threads.put(key, generation, cached.clone());
+            cached
+        }
+    };
+    let Cached {
+        body,
+        etag,
+        last_modified,
+    } = cached;
     let fresh = match headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

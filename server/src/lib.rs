@@ -12,6 +12,7 @@
 
 mod admin;
 mod api;
+mod cache;
 pub mod config;
 mod error;
 mod feed;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub sites: Arc<[(String, Moderation)]>,
     /// How long an author may edit or delete their comment (zero: never).
     pub edit_window: std::time::Duration,
+    /// The thread pages sent lately (`cache.rs`).
+    pub threads: Arc<cache::ThreadCache>,
 }
 
 impl AppState {
@@ -161,6 +164,7 @@ impl AppState {
             }),
             announce: config.webhook_url.is_some(),
             edit_window: config.edit_window,
+            threads: Arc::default(),
             sites: config
                 .sites
                 .iter()

@@ -189,7 +189,9 @@ fn post(port: u16, body: &str) -> Result<Value> {
     Ok(serde_json::from_str(json)?)
 }
 
-async fn measure(driver: u16, server: u16, profile: &Path, n: usize) -> Result<Row> {
+/// A headless Chromium session, 1024 × 700, with the fresh profile `profile` (a cold
+/// cache). Close it when done, so that no Chromium is left running.
+pub async fn session(driver: u16, profile: &Path) -> Result<Client> {
     let caps = json!({ "goog:chromeOptions": {
         "binary": CHROMIUM,
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -197,10 +199,16 @@ async fn measure(driver: u16, server: u16, profile: &Path, n: usize) -> Result<R
                  "--disable-dev-shm-usage", "--window-size=1024,700",
                  format!("--user-data-dir={}", profile.display())],
     }});
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().context("capabilities")?.clone())
-        .connect(&format!("http://127.0.0.1:{driver}"))
-        .await?;
+    Ok(
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.as_object().context("capabilities")?.clone())
+            .connect(&format!("http://127.0.0.1:{driver}"))
+            .await?,
+    )
+}
+
+async fn measure(driver: u16, server: u16, profile: &Path, n: usize) -> Result<Row> {
+    let client = session(driver, profile).await?;
     let row = run_once(&client, server, n).await;
     // Always close the session, so that no Chromium is left running.
     client.close().await?;
@@ -290,13 +298,14 @@ pub fn screenshot(url: &str, before: &str, out: &Path) -> Result<()> {
 }
 
 /// A child process of the benchmark, killed when dropped.
-struct Process {
+pub struct Process {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Process {
-    fn server(root: &Path, dir: &Path) -> Result<Process> {
+    /// The release server on a fresh SQLite file in `dir`, with rate limits off.
+    pub fn server(root: &Path, dir: &Path) -> Result<Process> {
         let port = free_port()?;
         let child = Command::new(root.join("target/release/causerie-server"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -320,7 +329,7 @@ impl Process {
         Process::ready(child, port)
     }
 
-    fn chromedriver() -> Result<Process> {
+    pub fn chromedriver() -> Result<Process> {
         let port = free_port()?;
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -329,6 +338,11 @@ impl Process {
             .spawn()
             .context("cannot start chromedriver")?;
         Process::ready(child, port)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits until the process listens on `port`.
@@ -347,7 +361,7 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())

@@ -295,7 +295,7 @@ pub fn check_budgets(sizes: &[Size]) -> Result<()> {
 
 /// What an article's reader downloads: everything but the modules that only some pages
 /// load (`counts.js`, `strings.js`), and only the largest language file.
-fn reader_total(sizes: &[Size], size: impl Fn(&Size) -> usize) -> usize {
+pub fn reader_total(sizes: &[Size], size: impl Fn(&Size) -> usize) -> usize {
     let locale = |s: &&Size| s.name.contains("/i18n/");
     let counts = |s: &&Size| s.name.ends_with("counts.js") || s.name.ends_with("strings.js");
     let files = sizes

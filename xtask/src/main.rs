@@ -12,6 +12,7 @@
 
 mod bench;
 mod build;
+mod peers;
 mod postgres;
 mod tools;
 
@@ -254,6 +255,8 @@ fn bench(root: &Path, quick: bool) -> Result<()> {
     if quick {
         println!("(--quick: 50 comments, one run)");
     }
+    let reader = build::reader_total(&sizes, |s| s.brotli);
+    peers::compare(root, quick, reader)?;
     Ok(())
 }
 

@@ -93,6 +93,25 @@ pub fn browser() -> Result<()> {
     Ok(())
 }
 
+/// wrk, the load generator of the side-by-side benchmark, from Debian.
+pub fn wrk() -> Result<()> {
+    if Path::new("/usr/bin/wrk").is_file() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "the benchmark needs wrk: run `sudo apt-get install wrk`, or run `cargo xtask bench` \
+             as root and it will install it"
+        );
+    }
+    println!("installing wrk from Debian");
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends", "wrk"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .context("cannot install wrk")
+}
+
 pub fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_ok_and(|id| id.trim() == "0")
 }

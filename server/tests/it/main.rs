@@ -23,6 +23,8 @@ use tower::ServiceExt;
 struct TestApp {
     router: Router,
     store: Store,
+    /// The database's URL, for a second store on it.
+    url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -52,6 +54,7 @@ async fn spawn(args: &[&str]) -> TestApp {
     TestApp {
         router: app(state, &www),
         store,
+        url: db,
         _dir: dir,
     }
 }
@@ -2277,4 +2280,79 @@ async fn nothing_of_the_admin_page_leaks_without_a_session() {
         "still held"
     );
     assert_eq!(app.count().await, 1, "still there");
+}
+
+/// Duplicates are found through a keyed index, whatever the page's size: the same text
+/// from the same address, in any case, is refused, and from another address it is not.
+/// After an edit, the new text is the one that counts. An anonymised comment gets no
+/// avatar back when the server restarts on its database.
+#[tokio::test]
+async fn duplicates_follow_edits_and_anonymised_comments_stay_anonymous() {
+    let app = spawn(&["--edit-window", "15"]).await;
+    let first = app
+        .post(comment("/d", "Premier jet").to_string(), None)
+        .await
+        .json();
+    let mut shouting = comment("/d", "Premier jet");
+    shouting["email"] = json!("ZOE@Example.org");
+    let again = app.post(shouting.to_string(), None).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.json()["error"], "duplicate");
+    let mut someone_else = comment("/d", "Premier jet");
+    someone_else["email"] = json!("ana@example.org");
+    assert_eq!(
+        app.post(someone_else.to_string(), None).await.status,
+        StatusCode::CREATED
+    );
+
+    let id = first["id"].as_i64().unwrap();
+    let token = first["edit_token"].as_str().unwrap();
+    let edited = app
+        .send(
+            Request::put(format!("/api/v1/comments/{id}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("causerie-edit-token", token)
+                .body(Body::from(
+                    json!({ "comment": "Version corrigée" }).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK);
+    let fixed = app
+        .post(comment("/d", "Version corrigée").to_string(), None)
+        .await;
+    assert_eq!(fixed.json()["error"], "duplicate", "the edited text counts");
+    assert_eq!(
+        app.post(comment("/d", "Premier jet").to_string(), None)
+            .await
+            .status,
+        StatusCode::CREATED,
+        "the old text is gone"
+    );
+
+    // The site owner's edit counts too.
+    assert!(app.store.edit(id, "Troisième version").await.unwrap());
+    assert_eq!(
+        app.post(comment("/d", "Troisième version").to_string(), None)
+            .await
+            .json()["error"],
+        "duplicate"
+    );
+
+    assert_eq!(app.store.anonymise("zoe@example.org").await.unwrap(), 2);
+    let url = app.url.clone();
+    let reopened = Store::open(&url).await.unwrap();
+    let thread = reopened.threads("/d", 0, None).await.unwrap().0;
+    for c in thread.iter().filter(|c| c.author == "—") {
+        assert_eq!(c.avatar, "", "{c:?}");
+    }
+    assert_eq!(thread.iter().filter(|c| c.author == "—").count(), 2);
+    // Anonymised, the texts no longer block anyone.
+    assert_eq!(
+        app.post(comment("/d", "Troisième version").to_string(), None)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 }
