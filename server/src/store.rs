@@ -406,12 +406,6 @@ macro_rules! create_in {
         .bind(&duplicate)
         .fetch_one(&mut *$tx)
         .await?;
-        if thread.is_none() {
-            sqlx::query("UPDATE comments SET thread = id WHERE id = $1")
-                .bind(id)
-                .execute(&mut *$tx)
-                .await?;
-        }
         let public = Comment {
             id,
             page: comment.page.clone(),
