@@ -12,6 +12,12 @@
 //! takes advisory locks on what could conflict (the idempotency key, the client address,
 //! the page and e-mail), so that unrelated comments do not wait for each other.
 //!
+//! On SQLite, this process's writers take turns (a fair queue, not SQLite's busy
+//! handler), and new comments are committed in groups: those that arrive while one
+//! transaction is written go together in the next, with one `fsync` (`queue_job`). Every
+//! write moves the store's generation, which tells the thread cache (`cache.rs`) that
+//! what it read may have changed.
+//!
 //! The e-mail column is written here and read by no public query: only the site owner's
 //! `moderation_list` returns it.
 
