@@ -347,17 +347,6 @@ macro_rules! create_in {
                 });
             }
         }
-        // The same comment twice (a double click, a retry without its key): refused.
-        let seen: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM comments WHERE page = $1 AND duplicate_key = $2)",
-        )
-        .bind(&comment.page)
-        .bind(&duplicate)
-        .fetch_one(&mut *$tx)
-        .await?;
-        if seen {
-            return Ok(Created::Duplicate);
-        }
         // The rate limit, counted in the database, so that it holds across servers.
         if let (Some(ip), Some((max, window))) = (guard.ip, guard.rate) {
             let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
@@ -391,11 +380,15 @@ macro_rules! create_in {
                 }
             }
         };
-        let id: i64 = sqlx::query_scalar(
+        // Stored unless the same comment is there already (a double click, a retry
+        // without its key): the last check, made by the INSERT itself.
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO comments
                (page, parent, thread, author, email, url, text, status, created, avatar, ip,
                 edit_hash, duplicate_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+             WHERE NOT EXISTS (SELECT 1 FROM comments WHERE page = $1 AND duplicate_key = $13)
+             RETURNING id",
         )
         .bind(&comment.page)
         .bind(comment.parent)
@@ -410,8 +403,11 @@ macro_rules! create_in {
         .bind(guard.ip)
         .bind(guard.edit_hash)
         .bind(&duplicate)
-        .fetch_one(&mut *$tx)
+        .fetch_optional(&mut *$tx)
         .await?;
+        let Some(id) = id else {
+            return Ok(Created::Duplicate);
+        };
         let public = Comment {
             id,
             page: comment.page.clone(),
