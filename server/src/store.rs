@@ -45,7 +45,9 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// The database behind a store.
 #[derive(Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// The readers' pool, and one connection of its own for the group commits, whose
+    /// page cache then stays warm (another connection's write would make it re-read).
+    Sqlite(SqlitePool, SqlitePool),
     Postgres(PgPool),
 }
 
@@ -55,7 +57,7 @@ enum Pool {
 macro_rules! with_db {
     ($store:expr, |$db:ident, $pg:ident| $body:expr) => {
         match &$store.pool {
-            Pool::Sqlite($db) => {
+            Pool::Sqlite($db, _) => {
                 let $pg = false;
                 $body
             }
@@ -474,10 +476,14 @@ impl Store {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
             SQLITE.run(&pool).await?;
-            Pool::Sqlite(pool)
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await?;
+            Pool::Sqlite(pool, writer)
         };
         let mut store = Store {
             pool,
@@ -496,7 +502,7 @@ impl Store {
     /// wait for each other but on the locks they need.
     async fn turn(&self) -> Turn<'_> {
         let lock = match self.pool {
-            Pool::Sqlite(_) => Some(self.turn.lock().await),
+            Pool::Sqlite(..) => Some(self.turn.lock().await),
             Pool::Postgres(_) => None,
         };
         Turn {
@@ -594,7 +600,7 @@ impl Store {
         let duplicate = duplicate_key(&self.secret, &comment.email, &comment.comment);
         let db = match &self.pool {
             Pool::Postgres(db) => db,
-            Pool::Sqlite(_) => {
+            Pool::Sqlite(..) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 self.queue_job(Job {
                     comment: comment.clone(),
@@ -677,9 +683,10 @@ impl Store {
 
     /// Writes `jobs` in one SQLite transaction, and answers each once it has committed.
     async fn write_batch(&self, jobs: Vec<Job>) {
-        let Pool::Sqlite(db) = &self.pool else {
+        let Pool::Sqlite(_, db) = &self.pool else {
             unreachable!("only SQLite batches its writes");
         };
+        tracing::debug!(comments = jobs.len(), "group commit");
         let mut answers = Vec::with_capacity(jobs.len());
         let written: Result<(), sqlx::Error> = async {
             let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
@@ -1291,7 +1298,13 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
-        with_db!(self, |db| db.close().await)
+        match &self.pool {
+            Pool::Sqlite(readers, writer) => {
+                writer.close().await;
+                readers.close().await;
+            }
+            Pool::Postgres(db) => db.close().await,
+        }
     }
 }
 
