@@ -109,8 +109,10 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
     for (what, connections, [o, i]) in &rows {
         println!(
             "{:<22} {:>12.0} {:>12.0} {:>7.1}×   {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>7.2}ms",
-            format!("{what} 50-comment thread, {connections} conn.")
-                .replace("POST 50-comment thread", "POST a comment"),
+            match *what {
+                "GET" => format!("GET 50-comment thread, {connections} conn."),
+                _ => format!("POST a comment, {connections} conn."),
+            },
             o.requests_per_second,
             i.requests_per_second,
             o.requests_per_second / i.requests_per_second.max(f64::MIN_POSITIVE),

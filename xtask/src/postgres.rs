@@ -9,7 +9,7 @@ use std::{
     process::Command,
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::tools::{is_root, run};
 
@@ -138,22 +138,5 @@ fn binaries() -> Option<PathBuf> {
 }
 
 fn install() -> Result<()> {
-    if !is_root() {
-        bail!(
-            "the PostgreSQL tests need PostgreSQL's server: run `sudo apt-get install postgresql`, \
-             or run `cargo xtask test` as root and it will install it"
-        );
-    }
-    println!("installing postgresql from Debian");
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
-    run(Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "postgresql",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive"))
-    .context("cannot install postgresql")
+    crate::tools::debian(&["postgresql"], "the PostgreSQL tests")
 }

@@ -71,45 +71,34 @@ pub fn browser() -> Result<()> {
     if present("/usr/bin/chromium") && present("/usr/bin/chromedriver") {
         return Ok(());
     }
-    if !is_root() {
-        bail!(
-            "the browser tests need Chromium and chromedriver: run `sudo apt-get install chromium chromium-driver`, \
-             or run `cargo xtask test` as root and it will install them"
-        );
-    }
-    println!("installing chromium and chromium-driver from Debian");
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
-    run(Command::new("apt-get")
-        .args([
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ])
-        .env("DEBIAN_FRONTEND", "noninteractive"))
-    .context("cannot install chromium")?;
-    Ok(())
+    debian(&["chromium", "chromium-driver"], "the browser tests")
 }
 
-/// wrk, the load generator of the side-by-side benchmark, from Debian.
+/// wrk, the load generator of the side-by-side benchmark.
 pub fn wrk() -> Result<()> {
     if Path::new("/usr/bin/wrk").is_file() {
         return Ok(());
     }
+    debian(&["wrk"], "the benchmark")
+}
+
+/// Installs Debian's `packages`, which `needed_by` needs, when this process is root;
+/// otherwise an error that says how to install them.
+pub fn debian(packages: &[&str], needed_by: &str) -> Result<()> {
+    let list = packages.join(" ");
     if !is_root() {
         bail!(
-            "the benchmark needs wrk: run `sudo apt-get install wrk`, or run `cargo xtask bench` \
-             as root and it will install it"
+            "{needed_by} need {list}: run `sudo apt-get install {list}`, or run the xtask \
+             as root and it will install them"
         );
     }
-    println!("installing wrk from Debian");
+    println!("installing {list} from Debian");
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "--no-install-recommends", "wrk"])
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
-    .context("cannot install wrk")
+    .with_context(|| format!("cannot install {list}"))
 }
 
 pub fn is_root() -> bool {
