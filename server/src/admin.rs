@@ -230,6 +230,9 @@ pub struct ListQuery {
     /// What the last action did, to say it.
     #[serde(default)]
     done: Option<String>,
+    /// How many comments of the list come before this page.
+    #[serde(default)]
+    from: u32,
 }
 
 /// `GET /admin`: the list when logged in, else the login form.
@@ -243,10 +246,41 @@ pub async fn home(
         let has_password = state.store.setting(PASSWORD).await?.is_some();
         return Ok(login_page(lang, StatusCode::OK, None, has_password));
     };
-    let comments = state
+    // One more than a page says whether an older page follows.
+    let mut comments = state
         .store
-        .moderation_list(query.q.trim(), None, PAGE_SIZE)
+        .moderation_list(query.q.trim(), None, query.from, PAGE_SIZE + 1)
         .await?;
+    let older = comments.len() > PAGE_SIZE as usize;
+    comments.truncate(PAGE_SIZE as usize);
+    // Links to the pages around this one, under the list.
+    let t = lang.admin();
+    let link = |from: u32, label: &str| {
+        let search: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", query.q.trim())
+            .finish();
+        format!(
+            "<a href=\"/admin?{}&amp;from={from}\">{}</a>",
+            escape(&search),
+            escape(label)
+        )
+    };
+    let mut pages = Vec::new();
+    if query.from > 0 {
+        pages.push(link(query.from.saturating_sub(PAGE_SIZE), t.newer));
+    }
+    if older {
+        pages.push(link(query.from.saturating_add(PAGE_SIZE), t.older));
+    }
+    let nav = if pages.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<nav class=\"pages\" aria-label=\"{}\">{}</nav>",
+            escape(t.title),
+            pages.join(" ")
+        )
+    };
     Ok(page(
         StatusCode::OK,
         list_page(
@@ -255,6 +289,7 @@ pub async fn home(
             query.q.trim(),
             &comments,
             query.done.as_deref(),
+            &nav,
         ),
     ))
 }
@@ -307,6 +342,7 @@ fn list_page(
     q: &str,
     comments: &[Moderated],
     done: Option<&str>,
+    nav: &str,
 ) -> String {
     let t = lang.admin();
     let mut body = format!(
@@ -347,6 +383,7 @@ fn list_page(
     ));
     if comments.is_empty() {
         body.push_str(&format!("<p>{}</p>", escape(t.none)));
+        body.push_str(nav);
         return shell(lang, t.title, &body);
     }
     body.push_str(&format!(
@@ -408,6 +445,7 @@ fn list_page(
         ));
     }
     body.push_str("</ol></form>");
+    body.push_str(nav);
     shell(lang, t.title, &body)
 }
 
@@ -693,7 +731,7 @@ pub async fn export(
     }
     let comments = state
         .store
-        .moderation_list("", Some(query.email.trim()), u32::MAX)
+        .moderation_list("", Some(query.email.trim()), 0, u32::MAX)
         .await?;
     Ok((
         [

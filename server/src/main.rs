@@ -75,7 +75,7 @@ async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
             println!("The admin password is set; every admin session was closed.");
         }
         Admin::List { search, limit } => {
-            for m in store.moderation_list(search, None, *limit).await? {
+            for m in store.moderation_list(search, None, 0, *limit).await? {
                 let c = &m.comment;
                 let state = match (m.spam, c.status) {
                     (true, _) => "spam",
@@ -98,7 +98,7 @@ async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
         Admin::Delete { ids } => println!("{} deleted", store.delete(ids).await?),
         Admin::Spam { ids } => println!("{} marked as spam", store.mark_spam(ids).await?),
         Admin::Export { email } => {
-            let comments = store.moderation_list("", Some(email), u32::MAX).await?;
+            let comments = store.moderation_list("", Some(email), 0, u32::MAX).await?;
             println!("{}", causerie_server::export_json(&comments));
         }
         Admin::Anonymise { email } => println!("{} anonymised", store.anonymise(email).await?),

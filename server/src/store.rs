@@ -861,20 +861,22 @@ impl Store {
     }
 
     /// Comments for the site owner, e-mail included: held ones first (newest first),
-    /// then the others (newest first), at most `limit`. `search` keeps those whose page,
-    /// name, e-mail or text contains it; `email` those from that address exactly.
+    /// then the others (newest first), at most `limit` after the first `skip`. `search`
+    /// keeps those whose page, name, e-mail or text contains it; `email` those from that
+    /// address exactly.
     pub async fn moderation_list(
         &self,
         search: &str,
         email: Option<&str>,
+        skip: u32,
         limit: u32,
     ) -> Result<Vec<Moderated>, sqlx::Error> {
-        self.moderated(search, email, None, limit).await
+        self.moderated(search, email, None, skip, limit).await
     }
 
     /// One comment for the site owner, e-mail included.
     pub async fn moderated_one(&self, id: i64) -> Result<Option<Moderated>, sqlx::Error> {
-        Ok(self.moderated("", None, Some(id), 1).await?.pop())
+        Ok(self.moderated("", None, Some(id), 0, 1).await?.pop())
     }
 
     async fn moderated(
@@ -882,6 +884,7 @@ impl Store {
         search: &str,
         email: Option<&str>,
         id: Option<i64>,
+        skip: u32,
         limit: u32,
     ) -> Result<Vec<Moderated>, sqlx::Error> {
         let like = format!(
@@ -902,12 +905,13 @@ impl Store {
                    AND ($2 IS NULL OR lower(email) = lower($2))
                    AND ($4 IS NULL OR id = $4)
                  ORDER BY (status = 'pending' AND spam = 0) DESC, id DESC
-                 LIMIT $3"
+                 LIMIT $3 OFFSET $5"
             )))
             .bind(&like)
             .bind(email)
             .bind(i64::from(limit))
             .bind(id)
+            .bind(i64::from(skip))
             .fetch_all(db)
             .await?
         });

@@ -1859,7 +1859,7 @@ async fn privacy_requests_export_anonymise_and_erase() {
     assert_eq!(autre["avatar"], "");
     assert!(
         app.store
-            .moderation_list("", Some("bob@example.org"), 10)
+            .moderation_list("", Some("bob@example.org"), 0, 10)
             .await
             .unwrap()
             .is_empty()
@@ -1884,7 +1884,7 @@ async fn privacy_requests_export_anonymise_and_erase() {
     assert!(!h.text().contains("Seul"));
     assert!(
         app.store
-            .moderation_list("", Some("ana@example.org"), 10)
+            .moderation_list("", Some("ana@example.org"), 0, 10)
             .await
             .unwrap()
             .is_empty()
@@ -2355,4 +2355,41 @@ async fn duplicates_follow_edits_and_anonymised_comments_stay_anonymous() {
             .status,
         StatusCode::CREATED
     );
+}
+
+/// The admin list shows 100 comments a page, held first, with links to the older and
+/// newer pages that keep the search.
+#[tokio::test]
+async fn the_admin_list_pages_by_a_hundred() {
+    let app = spawn(&[]).await;
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    for i in 0..105 {
+        app.post(
+            comment("/many", &format!("Numéro {i:03}")).to_string(),
+            None,
+        )
+        .await;
+    }
+    let (cookie, _) = app.login(PASSWORD).await;
+    let items = |html: &str| html.matches("<li class=").count();
+    let first = app.admin_page(&cookie, "/admin?q=Num%C3%A9ro").await;
+    assert_eq!(items(&first), 100);
+    assert!(
+        first.contains("Numéro 104") && !first.contains("Numéro 004"),
+        "newest first"
+    );
+    assert!(
+        first.contains("href=\"/admin?q=Num%C3%A9ro&amp;from=100\">Older comments</a>"),
+        "{first}"
+    );
+    assert!(!first.contains("Newer comments"));
+    let second = app
+        .admin_page(&cookie, "/admin?q=Num%C3%A9ro&from=100")
+        .await;
+    assert_eq!(items(&second), 5);
+    assert!(second.contains("Numéro 004") && second.contains("Numéro 000"));
+    assert!(second.contains("href=\"/admin?q=Num%C3%A9ro&amp;from=0\">Newer comments</a>"));
+    assert!(!second.contains("Older comments"));
 }
