@@ -190,7 +190,7 @@ pub fn CommentForm(
                     if c.status == Status::Pending {
                         list::remember_held(config.page, &raw);
                     } else {
-                        list::count_one_more(&list, lang, 1.0);
+                        list::add_to_count(&list, lang, 1.0);
                     }
                     let answering = list::answered(&form).is_some();
                     let shown = list::add(&list, &c, config);

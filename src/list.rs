@@ -135,8 +135,8 @@ fn set_count(list: &Element, lang: Lang, total: f64) {
     }
 }
 
-/// Counts `by` more comments in the heading (one less when `by` is -1).
-pub fn count_one_more(list: &Element, lang: Lang, by: f64) {
+/// Adds `by` to the heading's count: 1 for a new comment, -1 for one deleted.
+pub fn add_to_count(list: &Element, lang: Lang, by: f64) {
     let total = part(list, "count")
         .and_then(|t| t.get_attribute("data-total"))
         .map_or(0.0, |t| crate::number(&t));
@@ -454,7 +454,7 @@ fn settled(item: &Element, saved: bool, sent: Option<(u16, JsValue)>, config: Co
                 let list = part(item, "comments");
                 item.remove();
                 if let (Some(list), false) = (list, held) {
-                    count_one_more(&list, lang, -1.0);
+                    add_to_count(&list, lang, -1.0);
                 }
             }
             return;

@@ -1150,17 +1150,14 @@ impl Store {
         with_db!(self, |db, pg| {
             let mut tx = db.begin_with(begin(pg)).await?;
             let outcome = async {
-                let row = sqlx::query_as(author_row(pg))
+                let row: Option<AuthorRow> = sqlx::query_as(author_row(pg))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some(refused) = author_refusal(row, token_hash, now, window_ms) {
+                if let Some(refused) = author_refusal(row.as_ref(), token_hash, now, window_ms) {
                     return Ok(refused);
                 }
-                let email: String = sqlx::query_scalar("SELECT email FROM comments WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let email = row.map(|(.., email)| email).unwrap_or_default();
                 let row: CommentRow = sqlx::query_as(assembled(format!(
                     "UPDATE comments SET text = $1, duplicate_key = $3 WHERE id = $2
                      RETURNING {COMMENT_COLUMNS}"
@@ -1190,11 +1187,11 @@ impl Store {
         with_db!(self, |db, pg| {
             let mut tx = db.begin_with(begin(pg)).await?;
             let outcome = async {
-                let row = sqlx::query_as(author_row(pg))
+                let row: Option<AuthorRow> = sqlx::query_as(author_row(pg))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some(refused) = author_refusal(row, token_hash, now, window_ms) {
+                if let Some(refused) = author_refusal(row.as_ref(), token_hash, now, window_ms) {
                     return Ok(refused);
                 }
                 let replied: bool =
@@ -1370,29 +1367,32 @@ fn json_ids(ids: &[i64]) -> String {
     serde_json::to_string(ids).expect("numbers always serialise")
 }
 
-/// What the author checks read of comment `$1`: its token's hash, its time, and whether
-/// it is a placeholder. PostgreSQL locks the row until the change commits; SQLite's
-/// transaction holds the write lock already.
+/// What the author checks read of comment `$1`: its token's hash, its time, whether it
+/// is a placeholder, and its address (for an edit's duplicate key). PostgreSQL locks the
+/// row until the change commits; SQLite's transaction holds the write lock already.
 fn author_row(pg: bool) -> &'static str {
     if pg {
-        "SELECT edit_hash, created, deleted FROM comments WHERE id = $1 FOR UPDATE"
+        "SELECT edit_hash, created, deleted, email FROM comments WHERE id = $1 FOR UPDATE"
     } else {
-        "SELECT edit_hash, created, deleted FROM comments WHERE id = $1"
+        "SELECT edit_hash, created, deleted, email FROM comments WHERE id = $1"
     }
 }
+
+/// A row of `author_row`.
+type AuthorRow = (Option<Vec<u8>>, i64, i64, String);
 
 /// Why the author's token does not open the comment `row` (see `author_row`) at `now`;
 /// `None` when it does.
 fn author_refusal(
-    row: Option<(Option<Vec<u8>>, i64, i64)>,
+    row: Option<&AuthorRow>,
     token_hash: &[u8],
     now: i64,
     window_ms: i64,
 ) -> Option<AuthorChange> {
     match row {
-        None | Some((_, _, 1)) => Some(AuthorChange::NotFound),
-        Some((hash, _, _)) if hash.as_deref() != Some(token_hash) => Some(AuthorChange::Forbidden),
-        Some((_, created, _)) if now > created + window_ms => Some(AuthorChange::Closed),
+        None | Some((_, _, 1, _)) => Some(AuthorChange::NotFound),
+        Some((hash, ..)) if hash.as_deref() != Some(token_hash) => Some(AuthorChange::Forbidden),
+        Some((_, created, ..)) if now > created + window_ms => Some(AuthorChange::Closed),
         Some(_) => None,
     }
 }
