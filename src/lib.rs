@@ -2,7 +2,7 @@
 //!
 //! `embed.js` loads this module when the comment area comes near the viewport, then calls
 //! `mount` with the host element, the backend's origin, the page id, the language and
-//! its messages (fetched in parallel with the wasm; English is built in).
+//! its messages (fetched in parallel with the wasm; no language is built in, English included).
 //! `mount` attaches an open shadow root, styles it with a constructed stylesheet (which a
 //! strict host CSP allows, unlike a `<style>` element) and renders `Widget` in it.
 //!

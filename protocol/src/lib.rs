@@ -51,6 +51,17 @@ pub const FORM_TOKEN_HEADER: &str = "Causerie-Form-Token";
 pub const EDIT_TOKEN_HEADER: &str = "Causerie-Edit-Token";
 /// The most characters an idempotency key may have.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+/// The length of a commenter's identity (`identity` in a new comment and its answer): 32
+/// lowercase hex digits, 128 random bits that only the commenter's browser holds.
+pub const IDENTITY_CHARS: usize = 32;
+
+/// Whether `value` has the shape of an identity: 32 lowercase hex digits.
+pub fn is_identity(value: &str) -> bool {
+    value.len() == IDENTITY_CHARS
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
 
 /// A field of a new comment. Its wire name is the WordPress form name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -8,22 +8,44 @@ use crate::{
     email, website,
 };
 
-/// A new comment whose every field obeys the rules.
+/// A new comment whose every field obeys the rules. Its fields are private: the only
+/// way to make one is `NewComment::validate`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidComment {
+    page: String,
+    comment: String,
+    author: String,
+    email: String,
+    url: Option<String>,
+    parent: Option<i64>,
+}
+
+impl ValidComment {
     /// The thread id, as sent.
-    pub page: String,
+    pub fn page(&self) -> &str {
+        &self.page
+    }
     /// The comment, exactly as typed.
-    pub comment: String,
+    pub fn comment(&self) -> &str {
+        &self.comment
+    }
     /// The name, trimmed.
-    pub author: String,
+    pub fn author(&self) -> &str {
+        &self.author
+    }
     /// The e-mail address, sanitised as `<input type=email>` does.
-    pub email: String,
+    pub fn email(&self) -> &str {
+        &self.email
+    }
     /// The website, normalised by the URL parser.
-    pub url: Option<String>,
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
     /// The comment it replies to, if any. Whether that comment exists is the store's
     /// question.
-    pub parent: Option<i64>,
+    pub fn parent(&self) -> Option<i64> {
+        self.parent
+    }
 }
 
 impl NewComment {

@@ -27,6 +27,14 @@ pub struct NewComment {
     /// The honeypot: a field people never see, so never fill. Not empty means a robot.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub trap: String,
+    /// The commenter's identity: the secret the server answered an earlier comment with
+    /// (`identity` in a 201 or 202), kept by their browser. It is the only proof that two
+    /// comments have one author: it picks the avatar, and makes the author known to
+    /// first-time moderation once the site owner approved one of their comments. The
+    /// e-mail address never does either. Absent, or not 32 lowercase hex digits: a new
+    /// identity is made, and sent back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// Whether a stored comment is public yet.
@@ -49,9 +57,8 @@ impl Status {
     }
 }
 
-/// A comment as anyone may see it. It never carries the e-mail address; the only value
-/// derived from it is `avatar`, a keyed hash that nobody without the server's secret can
-/// compute, and so cannot confirm a guessed address with.
+/// A comment as anyone may see it. It never carries the e-mail address, nor anything
+/// derived from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {
     /// The server's id for the comment.
@@ -76,8 +83,9 @@ pub struct Comment {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
     /// 16 hex digits that pick the commenter's avatar: the first 64 bits of an
-    /// HMAC-SHA256 of their e-mail address, keyed with a secret only the server holds.
-    /// The same address gives the same avatar on every comment of a site.
+    /// HMAC-SHA256 of their identity (see `NewComment::identity`), keyed with a secret
+    /// only the server holds. The same identity gives the same avatar on every comment
+    /// of a site; the e-mail address has no part in it.
     #[serde(default)]
     pub avatar: String,
 }
@@ -163,6 +171,8 @@ pub enum ErrorCode {
     EditWindowClosed,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
+    /// 408: the whole body did not arrive within the server's deadline.
+    RequestTimeout,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
     /// 404: nothing here.

@@ -217,14 +217,15 @@ fn validate_reports_every_field_in_form_order() {
         url: Some("example.org".into()),
         parent: Some(7),
         trap: String::new(),
+        identity: None,
     }
     .validate()
     .unwrap();
-    assert_eq!(ok.comment, "  Salut  ");
-    assert_eq!(ok.author, "Zoé");
-    assert_eq!(ok.email, "zoe@example.org");
-    assert_eq!(ok.url.as_deref(), Some("https://example.org/"));
-    assert_eq!(ok.parent, Some(7));
+    assert_eq!(ok.comment(), "  Salut  ");
+    assert_eq!(ok.author(), "Zoé");
+    assert_eq!(ok.email(), "zoe@example.org");
+    assert_eq!(ok.url(), Some("https://example.org/"));
+    assert_eq!(ok.parent(), Some(7));
 }
 
 #[test]
@@ -275,11 +276,11 @@ mod properties {
             email in any::<String>(),
             url in proptest::option::of(any::<String>()),
         ) {
-            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new() };
+            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new(), identity: None };
             if let Ok(valid) = new.validate() {
-                prop_assert!(valid.comment.chars().count() <= causerie_protocol::MAX_COMMENT_CHARS);
-                prop_assert!(email::is_valid(&valid.email));
-                if let Some(url) = valid.url {
+                prop_assert!(valid.comment().chars().count() <= causerie_protocol::MAX_COMMENT_CHARS);
+                prop_assert!(email::is_valid(valid.email()));
+                if let Some(url) = valid.url() {
                     prop_assert!(url.starts_with("http://") || url.starts_with("https://"));
                 }
             }

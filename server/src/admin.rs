@@ -8,13 +8,19 @@
 //! Security:
 //! - The password is set with `causerie-server admin set-password` and stored only as an
 //!   Argon2id hash. There is no default password: without one, nobody can log in.
-//! - A session is a random token in a cookie that is `HttpOnly`, `SameSite=Strict`,
-//!   `Path=/admin`, and `Secure` unless the page is served on a loopback address; the
-//!   database keeps only the token's hash.
+//! - A session is a random token in a cookie that is `HttpOnly` and `SameSite=Strict`;
+//!   where cookies are `Secure` (`--public-url https://…`, or a server that listens off
+//!   loopback) it is `__Host-causerie_admin` with `Path=/`, which no other host or path
+//!   can set or shadow; on a loopback address over plain HTTP it is `causerie_admin`
+//!   with `Path=/admin`. A request with two such cookies has no session. The database
+//!   keeps only the token's hash.
 //! - Every POST must come from this origin (`Sec-Fetch-Site`, else `Origin`), and every
 //!   action but logging in must carry the session's CSRF token.
-//! - Failed logins are limited per client address: after `MAX_FAILURES` in
-//!   `FAILURE_WINDOW`, the answer is 429 with `Retry-After`.
+//! - Failed logins are limited per client address (the one a trusted proxy names):
+//!   after `MAX_FAILURES` in `FAILURE_WINDOW`, the answer is 429 with `Retry-After`. An
+//!   attempt is counted before the password is checked, so that concurrent guesses
+//!   cannot slip past the count; Argon2 runs on a blocking thread, not on the threads
+//!   that serve readers.
 
 use std::{
     collections::HashMap,
@@ -40,14 +46,16 @@ use crate::{
     error::ApiError,
     feed::{escape, rfc3339},
     hex,
-    store::{Moderated, Store},
+    store::{Email, Moderated, Store},
     text::Lang,
 };
 
 /// The setting that holds the password's Argon2 hash (a PHC string).
 const PASSWORD: &str = "admin_password";
-/// The session cookie.
-const COOKIE: &str = "causerie_admin";
+/// The session cookie, where cookies are `Secure`.
+const SECURE_COOKIE: &str = "__Host-causerie_admin";
+/// The session cookie on a loopback address over plain HTTP.
+const PLAIN_COOKIE: &str = "causerie_admin";
 /// How long a session lasts.
 const SESSION: Duration = Duration::from_secs(12 * 60 * 60);
 /// Failed logins allowed per client address in `FAILURE_WINDOW`.
@@ -94,34 +102,27 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// How long `ip` must wait before trying again, if it must.
-    fn wait(&self, ip: IpAddr) -> Option<Duration> {
-        let failures = self.failures.lock().expect("the limiter's lock");
-        let (count, since) = failures.get(&ip)?;
-        let left = FAILURE_WINDOW.checked_sub(since.elapsed())?;
-        (*count >= MAX_FAILURES).then_some(left)
-    }
-
-    fn failed(&self, ip: IpAddr) {
-        let mut failures = self.failures.lock().expect("the limiter's lock");
+    /// Counts an attempt from `ip` before its password is checked, in one step under the
+    /// lock, so that concurrent attempts cannot all pass; `Err` with the wait when `ip`
+    /// has used its attempts. A right password then forgets them (`succeeded`).
+    fn attempt(&self, ip: IpAddr) -> Result<(), Duration> {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         // Forget windows that are over, so that the map cannot grow without bound.
         failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
         let entry = failures.entry(ip).or_insert((0, Instant::now()));
+        if entry.0 >= MAX_FAILURES {
+            return Err(FAILURE_WINDOW.saturating_sub(entry.1.elapsed()));
+        }
         entry.0 += 1;
+        Ok(())
     }
 
     fn succeeded(&self, ip: IpAddr) {
         self.failures
             .lock()
-            .expect("the limiter's lock")
+            .unwrap_or_else(|e| e.into_inner())
             .remove(&ip);
     }
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn random_hex() -> String {
@@ -130,26 +131,40 @@ fn random_hex() -> String {
     hex(&bytes)
 }
 
-/// The session's token, from the cookie.
-fn token(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The session cookie's name, and its attributes, for this server.
+fn cookie(secure: bool) -> (&'static str, &'static str) {
+    if secure {
+        (SECURE_COOKIE, "; Path=/; Secure")
+    } else {
+        (PLAIN_COOKIE, "; Path=/admin")
+    }
+}
+
+/// The session's token, from the one cookie of that name: with two (one set by another
+/// path or host), there is none.
+fn token(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let (name, _) = cookie(secure);
+    let mut values = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE).then(|| value.to_owned())
-        })
+        .filter_map(|pair| {
+            let (n, value) = pair.trim().split_once('=')?;
+            (n == name).then(|| value.to_owned())
+        });
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
 
 /// The CSRF token of the request's open session, if any.
-async fn session(store: &Store, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(token) = token(headers) else {
+async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(token) = token(headers, state.secure_cookies) else {
         return Ok(None);
     };
-    Ok(store
-        .session(&Sha256::digest(token.as_bytes()), now_millis())
+    Ok(state
+        .store
+        .session(&Sha256::digest(token.as_bytes()), state.clock.now())
         .await?)
 }
 
@@ -175,20 +190,25 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Whether the page is served on a loopback address, where a `Secure` cookie would be
-/// refused over plain HTTP by some browsers. Everywhere else, the admin page must be
-/// served over HTTPS.
-fn loopback(headers: &HeaderMap) -> bool {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+/// The client's address: behind a trusted proxy, the one it names.
+fn client(
+    state: &AppState,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> IpAddr {
+    crate::spam::client_ip(connect.map(|c| c.0.0), headers, &state.spam.trusted_proxies)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-fn client(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
-    connect.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip())
+/// A link to a comment's page: a path of the comment's site, or none when the page is
+/// not a path (a link is never made of anything else, such as `javascript:`).
+fn page_link(state: &AppState, site: &str, page: &str) -> Option<String> {
+    let path = page.starts_with('/') && !page.starts_with("//") && !page.contains('\\');
+    if !path {
+        return None;
+    }
+    let origin = state.sites.by_key(site).map_or("", |s| s.origin.as_str());
+    Some(format!("{origin}{page}"))
 }
 
 /// The headers of every admin response: no caching, no framing, no script at all.
@@ -242,7 +262,7 @@ pub async fn home(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(None, &headers);
-    let Some(csrf) = session(&state.store, &headers).await? else {
+    let Some(csrf) = session(&state, &headers).await? else {
         let has_password = state.store.setting(PASSWORD).await?.is_some();
         return Ok(login_page(lang, StatusCode::OK, None, has_password));
     };
@@ -284,6 +304,7 @@ pub async fn home(
     Ok(page(
         StatusCode::OK,
         list_page(
+            &state,
             lang,
             &csrf,
             query.q.trim(),
@@ -337,6 +358,7 @@ fn login_page(
 }
 
 fn list_page(
+    app: &AppState,
     lang: Lang,
     csrf: &str,
     q: &str,
@@ -367,7 +389,8 @@ fn list_page(
     // Privacy requests: everything made with one e-mail address.
     body.push_str(&format!(
         "<details class=\"privacy\"><summary>{}</summary>\
-         <form method=\"get\" action=\"/admin/export\"><label for=\"export\">{}</label>\
+         <form method=\"post\" action=\"/admin/export\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"export\">{}</label>\
          <input id=\"export\" name=\"email\" type=\"email\" required>\
          <button type=\"submit\">{}</button></form>\
          <form method=\"post\" action=\"/admin/moderate\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -423,9 +446,9 @@ fn list_page(
         body.push_str(&format!(
             "<li class=\"{class}\"><article aria-labelledby=\"a{id}\">\
              <div class=\"meta\"><input type=\"checkbox\" name=\"id\" value=\"{id}\" id=\"s{id}\">\
-             <label for=\"s{id}\" id=\"a{id}\"><strong>{}</strong> &lt;{}&gt;</label>\
+             <label for=\"s{id}\" id=\"a{id}\"><strong><bdi>{}</bdi></strong> &lt;<bdi>{}</bdi>&gt;</label>\
              <span class=\"state\">{state}</span></div>\
-             <p class=\"where\">{} <a href=\"{}\">{}</a> · <time datetime=\"{}\">{}</time>{}</p>\
+             <p class=\"where\">{} {} · <time datetime=\"{}\">{}</time>{}</p>\
              <p class=\"text\">{}</p>\
              <div class=\"actions\">{approve}{spam}\
              <a class=\"button\" href=\"/admin/edit/{id}\">{}</a>\
@@ -434,8 +457,10 @@ fn list_page(
             escape(&c.author),
             escape(&m.email),
             escape(t.on),
-            escape(&c.page),
-            escape(&c.page),
+            match page_link(app, &m.site, &c.page) {
+                Some(href) => format!("<a href=\"{}\"><bdi>{}</bdi></a>", escape(&href), escape(&c.page)),
+                None => format!("<bdi>{}</bdi>", escape(&c.page)),
+            },
             rfc3339(c.created),
             rfc3339(c.created).replace('T', " ").trim_end_matches('Z'),
             c.parent.map_or(String::new(), |p| format!(" · {} #{p}", escape(t.reply_to))),
@@ -456,7 +481,7 @@ pub async fn edit_page(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(None, &headers);
-    let Some(csrf) = session(&state.store, &headers).await? else {
+    let Some(csrf) = session(&state, &headers).await? else {
         return Ok(Redirect::to("/admin").into_response());
     };
     let Some(m) = state.store.moderated_one(id).await? else {
@@ -466,7 +491,7 @@ pub async fn edit_page(
     let body = format!(
         "<h1>{}</h1><form method=\"post\" action=\"/admin/moderate\" class=\"edit\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label for=\"text\">{} — {}</label>\
+         <label for=\"text\">{} — <bdi>{}</bdi></label>\
          <textarea id=\"text\" name=\"text\" rows=\"10\">{}</textarea>\
          <div class=\"actions\"><button type=\"submit\" name=\"only\" value=\"edit {id}\">{}</button>\
          <a class=\"button\" href=\"/admin\">{}</a></div></form>",
@@ -495,8 +520,8 @@ pub async fn login(
             shell(lang, t.title, &format!("<p>{}</p>", escape(t.forbidden))),
         ));
     }
-    let ip = client(connect);
-    if let Some(wait) = state.logins.wait(ip) {
+    let ip = client(&state, connect, &headers);
+    if let Err(wait) = state.logins.attempt(ip) {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let mut response = login_page(
             lang,
@@ -515,36 +540,42 @@ pub async fn login(
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     let stored = state.store.setting(PASSWORD).await?;
-    let verified = stored
-        .as_deref()
-        .and_then(|h| std::str::from_utf8(h).ok())
-        .is_some_and(|hash| {
-            PasswordHash::new(hash).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
+    let has_password = stored.is_some();
+    // Argon2 takes tens of milliseconds of CPU by design: off the threads that serve
+    // readers.
+    let verified = tokio::task::spawn_blocking(move || {
+        stored
+            .as_deref()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .is_some_and(|hash| {
+                PasswordHash::new(hash).is_ok_and(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
             })
-        });
+    })
+    .await
+    .unwrap_or(false);
     if !verified {
-        state.logins.failed(ip);
         tracing::warn!(%ip, "admin login failed");
         return Ok(login_page(
             lang,
             StatusCode::UNAUTHORIZED,
             Some(t.wrong_password.to_owned()),
-            stored.is_some(),
+            has_password,
         ));
     }
     state.logins.succeeded(ip);
     let token = random_hex();
-    let expires = now_millis() + i64::try_from(SESSION.as_millis()).unwrap_or(i64::MAX);
+    let expires = state.clock.now() + i64::try_from(SESSION.as_millis()).unwrap_or(i64::MAX);
     state
         .store
         .open_session(&Sha256::digest(token.as_bytes()), &random_hex(), expires)
         .await?;
-    let secure = if loopback(&headers) { "" } else { "; Secure" };
+    let (name, attributes) = cookie(state.secure_cookies);
     let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={}{secure}",
+        "{name}={token}; HttpOnly; SameSite=Strict; Max-Age={}{attributes}",
         SESSION.as_secs()
     );
     let mut response = Redirect::to("/admin").into_response();
@@ -561,24 +592,25 @@ pub async fn logout(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let csrf = session(&state.store, &headers).await?;
+    let csrf = session(&state, &headers).await?;
     let sent = form_urlencoded::parse(&body)
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.into_owned());
     if !same_origin(&headers) || csrf.is_none() || csrf != sent {
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
-    if let Some(token) = token(&headers) {
+    if let Some(token) = token(&headers, state.secure_cookies) {
         state
             .store
-            .close_session(&Sha256::digest(token.as_bytes()), now_millis())
+            .close_session(&Sha256::digest(token.as_bytes()), state.clock.now())
             .await?;
     }
     let mut response = Redirect::to("/admin").into_response();
+    let (name, attributes) = cookie(state.secure_cookies);
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&format!(
-            "{COOKIE}=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0"
+            "{name}=; HttpOnly; SameSite=Strict; Max-Age=0{attributes}"
         ))
         .expect("a cookie of ASCII"),
     );
@@ -615,7 +647,7 @@ pub async fn moderate(
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(None, &headers);
     let t = lang.admin();
-    let csrf = session(&state.store, &headers).await?;
+    let csrf = session(&state, &headers).await?;
     let fields: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| {
         fields
@@ -633,11 +665,13 @@ pub async fn moderate(
     if let (Some(kind @ ("anonymise" | "erase")), Some(email)) =
         (field("privacy").as_deref(), field("email"))
     {
-        let email = email.trim();
+        let Some(email) = Email::parse(&email) else {
+            return Err(ApiError::BadQuery("an e-mail address is needed".into()));
+        };
         let changed = if kind == "erase" {
-            state.store.erase(email).await?
+            state.store.erase(&email).await?
         } else {
-            state.store.anonymise(email).await?
+            state.store.anonymise(&email).await?
         };
         tracing::info!(kind, changed, "privacy request carried out");
         let to = format!(
@@ -664,7 +698,7 @@ pub async fn moderate(
         return Err(ApiError::BadQuery("unknown action".into()));
     };
     let changed = match action {
-        Action::Approve => state.store.approve(&ids, now_millis()).await?,
+        Action::Approve => state.store.approve(&ids, state.clock.now()).await?,
         Action::Delete => state.store.delete(&ids).await?,
         Action::Spam => state.store.mark_spam(&ids).await?,
         Action::Edit => {
@@ -708,30 +742,36 @@ pub fn export_json(comments: &[Moderated]) -> String {
                 "text": c.text,
                 "created": rfc3339(c.created),
                 "status": if m.spam { "spam" } else { c.status.as_str() },
+                "site": m.site,
             })
         })
         .collect();
     serde_json::to_string_pretty(&all).expect("JSON values always serialise")
 }
 
-/// The query of `GET /admin/export`.
-#[derive(Debug, Deserialize)]
-pub struct ExportQuery {
-    email: String,
-}
-
-/// `GET /admin/export?email=…`: the JSON of `export_json`, as a download.
+/// `POST /admin/export` (`csrf`, `email`): the JSON of `export_json`, as a download. A
+/// POST, so that the address is in no URL (no log, no history), with the session's CSRF
+/// token.
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<ExportQuery>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    if session(&state.store, &headers).await?.is_none() {
-        return Ok(Redirect::to("/admin").into_response());
+    let csrf = session(&state, &headers).await?;
+    let field = |name: &str| {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if !same_origin(&headers) || csrf.is_none() || csrf != field("csrf") {
+        return Ok(StatusCode::FORBIDDEN.into_response());
     }
+    let Some(email) = field("email").as_deref().and_then(Email::parse) else {
+        return Err(ApiError::BadQuery("an e-mail address is needed".into()));
+    };
     let comments = state
         .store
-        .moderation_list("", Some(query.email.trim()), 0, u32::MAX)
+        .moderation_list("", Some(email.as_str()), 0, u32::MAX)
         .await?;
     Ok((
         [

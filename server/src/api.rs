@@ -18,9 +18,9 @@ use axum::{
 use std::collections::BTreeMap;
 
 use causerie_protocol::{
-    CommentList, Counts, CountsQuery, EDIT_TOKEN_HEADER, EditComment, FORM_TOKEN_HEADER, Field,
-    FieldError, IDEMPOTENCY_HEADER, MAX_COUNT_PAGES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_LIST_LIMIT,
-    NewComment, Status, check_comment,
+    CommentList, Counts, CountsQuery, EDIT_TOKEN_HEADER, EditComment, FORM_TOKEN_HEADER,
+    IDEMPOTENCY_HEADER, MAX_COUNT_PAGES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_LIST_LIMIT, NewComment,
+    Status,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -28,15 +28,15 @@ use sha2::{Digest, Sha256};
 use crate::{
     AppState,
     cache::{Cached, Key},
-    config::{BlockAction, Moderation},
+    comments::{self, Submitter},
     error::ApiError,
     feed::{self, FeedInfo},
     hex, spam,
-    store::{AuthorChange, Created, Guard, Idempotency, StoredResponse},
     text::Lang,
 };
 
 /// `POST /api/v1/comments`: 201 with the published comment, or 202 when it is held.
+/// The rules are the pipeline's (`comments.rs`).
 pub async fn create_comment(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -45,97 +45,34 @@ pub async fn create_comment(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let new: NewComment = json_body(&headers, body)?;
-    let valid = new.validate().map_err(ApiError::InvalidFields)?;
-    let now = now_millis();
-    let spam = &state.spam;
-    // Only a robot fills the honeypot: refused, and nothing of it is stored.
-    if !new.trap.is_empty() {
-        tracing::info!(page = %valid.page, "honeypot filled: comment refused");
-        return Err(ApiError::Blocked);
-    }
-    let ip = spam::client_ip(connect.map(|c| c.0.0), &headers, &spam.trusted_proxies);
-    // A person takes seconds to write; the form's token says when it appeared.
-    if !spam.min_time.is_zero() {
-        let rendered = headers
-            .get(FORM_TOKEN_HEADER)
-            .and_then(|t| t.to_str().ok())
-            .and_then(|t| spam.tokens.verify(t, now));
-        let soon = rendered.is_none_or(|at| {
-            now - at < i64::try_from(spam.min_time.as_millis()).unwrap_or(i64::MAX)
-        });
-        if soon {
-            return Err(ApiError::TooFast);
-        }
-    }
-    let blocked = spam
-        .blocklist
-        .matches(&valid.comment, &valid.author, &valid.email, ip);
-    if blocked && spam.blocklist.action == BlockAction::Reject {
-        tracing::info!(page = %valid.page, "comment refused by the blocklist");
-        return Err(ApiError::Blocked);
-    }
-    let held = blocked || spam::links(&valid.comment) > spam.max_links;
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    let status = match state.moderation_for(origin) {
-        _ if held => Status::Pending,
-        Moderation::Publish => Status::Published,
-        Moderation::Hold => Status::Pending,
-        Moderation::FirstTime if state.store.is_known(&valid.email).await? => Status::Published,
-        Moderation::FirstTime => Status::Pending,
+    let from = Submitter {
+        ip: spam::client_ip(
+            connect.map(|c| c.0.0),
+            &headers,
+            &state.spam.trusted_proxies,
+        ),
+        origin: origin(&headers),
+        form_token: headers.get(FORM_TOKEN_HEADER).and_then(|t| t.to_str().ok()),
+        key: key.as_deref(),
     };
+    let accepted = comments::create(&state, &new, from).await?;
+    let code = match accepted.comment.status {
+        Status::Published => StatusCode::CREATED,
+        Status::Pending => StatusCode::ACCEPTED,
+    };
+    let mut response = (code, Json(accepted.body())).into_response();
+    if accepted.replayed {
+        response.headers_mut().insert(
+            "idempotent-replayed",
+            header::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(response)
+}
 
-    // The fingerprint is taken over the parsed body, so that the same comment sent with
-    // other white space or key order is the same request.
-    let canonical = serde_json::to_vec(&new).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let fingerprint = Sha256::digest(&canonical);
-    let idempotency = key.as_deref().map(|key| Idempotency {
-        key,
-        fingerprint: fingerprint.as_slice(),
-    });
-    let ip = ip.map(|ip| ip.to_string());
-    // The author's edit token: returned once, in this response; only its hash is kept.
-    let edit_window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
-    let edit_token = (edit_window > 0).then(random_token);
-    let edit_hash = edit_token.as_ref().map(|t| Sha256::digest(t.as_bytes()));
-    let guard = Guard {
-        ip: ip.as_deref(),
-        rate: (spam.max_posts > 0).then(|| {
-            let window = i64::try_from(spam.window.as_millis()).unwrap_or(i64::MAX);
-            (spam.max_posts, window)
-        }),
-        announce: state.announce,
-        edit_hash: edit_hash.as_ref().map(|h| h.as_slice()),
-    };
-    let created = state
-        .store
-        .create(&valid, status, now, idempotency, guard, move |comment| {
-            let code = match comment.status {
-                Status::Published => StatusCode::CREATED,
-                Status::Pending => StatusCode::ACCEPTED,
-            };
-            let mut body = serde_json::to_value(comment).expect("a comment always serialises");
-            if let Some(token) = &edit_token {
-                body["edit_token"] = token.clone().into();
-                body["editable_until"] = (comment.created + edit_window).into();
-            }
-            StoredResponse {
-                status: code.as_u16(),
-                body: body.to_string(),
-            }
-        })
-        .await?;
-    match created {
-        Created::New(response) => {
-            tracing::info!(page = %valid.page, status = response.status, "comment stored");
-            Ok(stored(response, false))
-        }
-        Created::Replayed(response) => Ok(stored(response, true)),
-        Created::KeyReused => Err(ApiError::IdempotencyKeyReused),
-        Created::InFlight => Err(ApiError::InFlight),
-        Created::InvalidParent => Err(ApiError::InvalidParent),
-        Created::Duplicate => Err(ApiError::Duplicate),
-        Created::RateLimited(seconds) => Err(ApiError::RateLimited(seconds)),
-    }
+/// The request's `Origin` header, which names its site (`sites.rs`).
+fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
 }
 
 /// The query of `GET /api/v1/comments`.
@@ -156,14 +93,14 @@ pub struct ListQuery {
 /// newest comment), and a conditional GET that matches either gets a bodiless 304, so
 /// Reads a page of threads from the database, serialised, with its ETag and the time of
 /// its newest comment.
-async fn read_page(state: &AppState, (page, after, limit): &Key) -> Result<Cached, ApiError> {
-    let (comments, more) = state.store.threads(page, *after, *limit).await?;
+async fn read_page(state: &AppState, (site, page, after, limit): &Key) -> Result<Cached, ApiError> {
+    let (comments, more) = state.store.threads(site, page, *after, *limit).await?;
     // The cursor is the last thread's root: the last comment without a parent.
     let next = more
         .then(|| comments.iter().rev().find(|c| c.parent.is_none()))
         .flatten()
         .map(|c| c.id.to_string());
-    let total = u64::try_from(state.store.total(page).await?).unwrap_or(0);
+    let total = u64::try_from(state.store.total(site, page).await?).unwrap_or(0);
     let newest = comments.iter().map(|c| c.created).max();
     let body = serde_json::to_vec(&CommentList {
         comments,
@@ -205,12 +142,20 @@ pub async fn list_comments(
     }
     // The generation first: a page read after it is at least that fresh.
     let generation = state.store.generation();
-    let key = (page, after, query.limit);
+    let site = state.sites.of_origin(origin(&headers)).key.clone();
+    let key = (site, page, after, query.limit);
+    let conditional = headers.contains_key(header::IF_NONE_MATCH)
+        || headers.contains_key(header::IF_MODIFIED_SINCE);
     let cached = match state.threads.get(&key, generation) {
         Some(cached) => cached,
         None => {
             let cached = read_page(&state, &key).await?;
-            state.threads.put(key, generation, cached.clone());
+            // A conditional request is answered without filling the cache: a client
+            // that revalidates has the page already, and `If-None-Match: *` on many
+            // pages must not fill the server's memory.
+            if !conditional {
+                state.threads.put(key, generation, cached.clone());
+            }
             cached
         }
     };
@@ -258,7 +203,7 @@ pub async fn list_comments(
     // The form's render time, signed: the widget sends it back with the comment.
     h.insert(
         FORM_TOKEN_HEADER,
-        header::HeaderValue::from_str(&state.spam.tokens.sign(now_millis()))
+        header::HeaderValue::from_str(&state.spam.tokens.sign(now_millis(&state)))
             .expect("a token is a valid header"),
     );
     Ok(response)
@@ -274,7 +219,10 @@ pub async fn feed(
     let query = list_query(query)?;
     let page = page_of(&query)?;
     let lang = Lang::of(query.lang.as_deref(), &headers);
-    let (comments, _) = state.store.threads(&page, 0, None).await?;
+    let site = state.sites.of_origin(origin(&headers));
+    let (mut comments, _) = state.store.threads(&site.key, &page, 0, None).await?;
+    // A placeholder is not a comment: it has no author and no text.
+    comments.retain(|c| !c.deleted);
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -290,9 +238,8 @@ pub async fn feed(
         "/api/v1/feed?page={}",
         form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>()
     );
-    let site = state.allow_origins.first().and_then(|o| o.to_str().ok());
-    let article = site
-        .filter(|_| page.starts_with('/'))
+    let article = Some(site.origin.as_str())
+        .filter(|o| !o.is_empty() && page.starts_with('/') && !page.starts_with("//"))
         .map(|s| format!("{s}{page}"));
     let info = FeedInfo {
         host,
@@ -315,13 +262,14 @@ pub async fn feed(
 /// in one request for a whole front page.
 pub async fn counts_get(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Counts>, ApiError> {
     let pages = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .filter(|(k, _)| k == "page")
         .map(|(_, v)| v.into_owned())
         .collect();
-    counts(&state, pages).await
+    counts(&state, &headers, pages).await
 }
 
 /// `POST /api/v1/counts` with `{"pages": […]}`: the same, for lists too long for a URL.
@@ -331,10 +279,14 @@ pub async fn counts_post(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Counts>, ApiError> {
     let query: CountsQuery = json_body(&headers, body)?;
-    counts(&state, query.pages).await
+    counts(&state, &headers, query.pages).await
 }
 
-async fn counts(state: &AppState, mut pages: Vec<String>) -> Result<Json<Counts>, ApiError> {
+async fn counts(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut pages: Vec<String>,
+) -> Result<Json<Counts>, ApiError> {
     pages.sort();
     pages.dedup();
     if pages.len() > MAX_COUNT_PAGES {
@@ -348,7 +300,8 @@ async fn counts(state: &AppState, mut pages: Vec<String>) -> Result<Json<Counts>
     {
         return Err(ApiError::BadQuery(format!("invalid page {bad:?}")));
     }
-    let found = state.store.counts(&pages).await?;
+    let site = &state.sites.of_origin(origin(headers)).key;
+    let found = state.store.counts(site, &pages).await?;
     let mut counts: BTreeMap<String, u64> = pages.into_iter().map(|p| (p, 0)).collect();
     for (page, n) in found {
         counts.insert(page, u64::try_from(n).unwrap_or(0));
@@ -419,30 +372,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-fn stored(response: StoredResponse, replayed: bool) -> Response {
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
-    let mut res = (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        response.body,
-    )
-        .into_response();
-    if replayed {
-        res.headers_mut().insert(
-            "idempotent-replayed",
-            header::HeaderValue::from_static("true"),
-        );
-    }
-    res
-}
-
-/// 128 random bits, in hex.
-fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source");
-    hex(&bytes)
-}
-
 /// The edit token of a request, hashed as the store keeps it.
 fn edit_token_hash(headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
     let token = headers
@@ -452,18 +381,9 @@ fn edit_token_hash(headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
     Ok(Sha256::digest(token.as_bytes()).to_vec())
 }
 
-fn author_change(change: AuthorChange) -> Result<Response, ApiError> {
-    match change {
-        AuthorChange::Done(Some(comment)) => Ok(Json(comment).into_response()),
-        AuthorChange::Done(None) => Ok(StatusCode::NO_CONTENT.into_response()),
-        AuthorChange::NotFound => Err(ApiError::NotFound),
-        AuthorChange::Forbidden => Err(ApiError::Forbidden),
-        AuthorChange::Closed => Err(ApiError::EditWindowClosed),
-    }
-}
-
 /// `PUT /api/v1/comments/{id}` with `Causerie-Edit-Token` and `{"comment": …}`: the
-/// author's new text, within the edit window; 200 with the comment.
+/// author's new text, within the edit window, through the pipeline; 200 with the comment
+/// (held again if the new text would be held).
 pub async fn edit_comment(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -471,20 +391,9 @@ pub async fn edit_comment(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let edit: EditComment = json_body(&headers, body)?;
-    check_comment(&edit.comment).map_err(|code| {
-        ApiError::InvalidFields(vec![FieldError {
-            field: Field::Comment,
-            code,
-        }])
-    })?;
     let hash = edit_token_hash(&headers)?;
-    let window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
-    author_change(
-        state
-            .store
-            .author_edit(id, &hash, &edit.comment, now_millis(), window)
-            .await?,
-    )
+    let comment = comments::edit(&state, id, &hash, &edit.comment).await?;
+    Ok(Json(comment).into_response())
 }
 
 /// `DELETE /api/v1/comments/{id}` with `Causerie-Edit-Token`: the author deletes the
@@ -495,18 +404,11 @@ pub async fn delete_comment(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = edit_token_hash(&headers)?;
-    let window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
-    author_change(
-        state
-            .store
-            .author_delete(id, &hash, now_millis(), window)
-            .await?,
-    )
+    comments::delete(&state, id, &hash).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn now_millis() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+/// The clock's now, for the handlers that only sign.
+fn now_millis(state: &AppState) -> i64 {
+    state.clock.now()
 }

@@ -32,8 +32,8 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Where the comments are stored: an SQLite URL. The file and its folder are created
-    /// and migrated on start.
+    /// Where the comments are stored: `sqlite://path` (the file, mode 0600, and its folder
+    /// are created) or `postgres://user:password@host/database`; migrated on start.
     #[arg(
         long,
         env = "CAUSERIE_DATABASE",
@@ -128,6 +128,22 @@ pub struct Config {
     /// The key of the webhook's signature.
     #[arg(long, env = "CAUSERIE_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+
+    /// The server's address as readers and the site owner reach it, such as
+    /// `https://comments.example.com`. When it is `https://`, the admin cookie is
+    /// `Secure` (and named `__Host-…`). Without it, the cookie is `Secure` unless the
+    /// server listens on a loopback address.
+    #[arg(long, env = "CAUSERIE_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+}
+
+/// A public URL: `http://` or `https://`, a host, no path beyond `/`.
+fn public_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{text:?}: an http:// or https:// address"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// A site of the configuration file: its pages' origin, and how its comments are
@@ -376,12 +392,30 @@ fn duration(text: &str) -> Result<Duration, String> {
     let number: u64 = number
         .parse()
         .map_err(|_| format!("{text:?}: say minutes (15), or 90s, 15m, 2h"))?;
-    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+    let duration = Duration::from_secs(number.saturating_mul(seconds));
+    if duration > MAX_EDIT_WINDOW {
+        return Err(format!("{text:?}: at most a year (8784h)"));
+    }
+    Ok(duration)
 }
+
+/// The longest edit window: a year (of 366 days). Longer would overflow the times it
+/// is added to, and no author needs it.
+pub const MAX_EDIT_WINDOW: Duration = Duration::from_secs(366 * 24 * 3600);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_edit_window_is_bounded_at_start() {
+        assert!(duration("8784h").is_ok());
+        assert!(duration("8785h").is_err());
+        assert!(duration("99999999999999999").is_err());
+        assert!(
+            Config::try_parse_from(["causerie-server", "--edit-window", "999999999h"]).is_err()
+        );
+    }
 
     #[test]
     fn durations_are_minutes_unless_they_say_their_unit() {

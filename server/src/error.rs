@@ -48,6 +48,10 @@ pub enum ApiError {
     NotFound,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("the request's body did not arrive in time")]
+    BodyTimeout,
 }
 
 impl ApiError {
@@ -81,7 +85,10 @@ impl ApiError {
                 ErrorCode::UnsupportedMediaType,
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
-            ApiError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            ApiError::Database(_) | ApiError::Store(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+            }
+            ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
         }
     }
 }

@@ -13,14 +13,19 @@
 mod admin;
 mod api;
 mod cache;
+pub mod clock;
+pub mod comments;
 pub mod config;
 mod error;
 mod feed;
+pub mod privacy;
 mod serve;
+pub mod sites;
 mod spam;
 pub mod store;
 mod text;
 pub mod webhook;
+mod www;
 
 use std::{path::Path, sync::Arc};
 
@@ -37,7 +42,6 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
-    timeout::RequestBodyTimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -49,21 +53,21 @@ pub use serve::serve;
 /// response; after it, the key may be used again.
 pub const IDEMPOTENCY_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
-/// Forgets expired idempotency keys now, then every hour, for as long as the server runs.
-pub async fn expire_idempotency_keys(store: Store) {
+/// Forgets expired idempotency keys, and the posts of the rate limit's log older than
+/// its window, now, then every hour, for as long as the server runs.
+pub async fn expire_idempotency_keys(store: Store, post_window: std::time::Duration) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
     loop {
         every_hour.tick().await;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let before = now.saturating_sub(IDEMPOTENCY_KEY_TTL).as_millis();
-        match store
-            .expire_idempotency_keys(i64::try_from(before).unwrap_or(0))
-            .await
-        {
+        let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(0);
+        let keys = millis(now.saturating_sub(IDEMPOTENCY_KEY_TTL));
+        let posts = millis(now.saturating_sub(post_window));
+        match store.expire(keys, posts).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(keys = n, "expired idempotency keys"),
+            Ok(n) => tracing::info!(rows = n, "expired idempotency keys and old posts"),
             Err(e) => tracing::warn!(error = %e, "cannot expire idempotency keys"),
         }
     }
@@ -75,8 +79,13 @@ pub use store::Store;
 pub struct AppState {
     /// The comments.
     pub store: Store,
-    /// What happens to a new comment.
-    pub moderation: Moderation,
+    /// The sites, each with its moderation mode (`sites.rs`).
+    pub sites: Arc<sites::Sites>,
+    /// The time.
+    pub clock: clock::Clock,
+    /// Whether the admin cookie is `Secure` (and `__Host-`): from `--public-url`, else
+    /// whether the server listens off loopback.
+    pub secure_cookies: bool,
     /// The site origins allowed to call the API from a browser.
     pub allow_origins: Arc<[HeaderValue]>,
     /// One permit per request that may be in flight.
@@ -89,22 +98,10 @@ pub struct AppState {
     pub spam: Arc<SpamSettings>,
     /// Whether new comments are announced to a webhook.
     pub announce: bool,
-    /// The sites with a moderation mode of their own, by origin.
-    pub sites: Arc<[(String, Moderation)]>,
     /// How long an author may edit or delete their comment (zero: never).
     pub edit_window: std::time::Duration,
     /// The thread pages sent lately (`cache.rs`).
     pub threads: Arc<cache::ThreadCache>,
-}
-
-impl AppState {
-    /// The moderation mode for a comment posted from a page of `origin`.
-    pub fn moderation_for(&self, origin: Option<&str>) -> Moderation {
-        self.sites
-            .iter()
-            .find(|(o, _)| Some(o.as_str()) == origin)
-            .map_or(self.moderation, |(_, m)| *m)
-    }
 }
 
 /// How the server defends itself against spam (`spam.rs`).
@@ -147,8 +144,14 @@ impl AppState {
                 spam::Blocklist::parse(&text, config.blocklist_action)?
             }
         };
+        let secure_cookies = match &config.public_url {
+            Some(url) => url.starts_with("https://"),
+            None => !config.listen.ip().is_loopback(),
+        };
         Ok(AppState {
-            moderation: config.moderation,
+            sites: Arc::new(sites::Sites::new(config)),
+            clock: clock::Clock::system(),
+            secure_cookies,
             allow_origins: allow_origins.into(),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
             client_timeout: std::time::Duration::from_secs(config.client_timeout.max(1)),
@@ -165,11 +168,6 @@ impl AppState {
             announce: config.webhook_url.is_some(),
             edit_window: config.edit_window,
             threads: Arc::default(),
-            sites: config
-                .sites
-                .iter()
-                .filter_map(|s| Some((s.origin.trim_end_matches('/').to_owned(), s.moderation?)))
-                .collect(),
             store,
         })
     }
@@ -206,8 +204,11 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .route("/feed", get(api::feed))
         .fallback(any(api::not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // A body that trickles in is cut off, so that it cannot hold a permit forever.
-        .layer(RequestBodyTimeoutLayer::new(client_timeout))
+        // A body that trickles in is cut off at a deadline, so that it cannot hold a
+        // permit for longer than that.
+        .layer(middleware::from_fn(move |request, next| {
+            body_deadline(client_timeout, request, next)
+        }))
         .layer(cors)
         .with_state(state.clone());
 
@@ -230,6 +231,11 @@ pub fn app(state: AppState, www: &Path) -> Router {
                 .precompressed_gzip(),
         )
         .fallback_service(ServeDir::new(www).precompressed_br().precompressed_gzip())
+        // No symbolic link leads out of `www`.
+        .layer(middleware::from_fn_with_state(
+            Arc::new(www::Root::new(www)),
+            www::inside,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
@@ -247,9 +253,11 @@ pub fn app(state: AppState, www: &Path) -> Router {
         .route("/admin/logout", post(admin::logout))
         .route("/admin/moderate", post(admin::moderate))
         .route("/admin/edit/{id}", get(admin::edit_page))
-        .route("/admin/export", get(admin::export))
+        .route("/admin/export", post(admin::export))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(client_timeout))
+        .layer(middleware::from_fn(move |request, next| {
+            body_deadline(client_timeout, request, next)
+        }))
         .with_state(state.clone());
 
     Router::new()
@@ -272,6 +280,30 @@ pub fn app(state: AppState, www: &Path) -> Router {
 /// `bytes` in lowercase hex: for tokens, tags and ETags.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads the whole body before the handler runs, within `deadline` from the moment the
+/// request reached the router (its headers came within `client_timeout` already, by
+/// `serve.rs`): a deadline for the whole body, not a timeout that restarts with every
+/// byte. Too slow: 408, and the permit is free again. Too large: 413.
+async fn body_deadline(
+    deadline: std::time::Duration,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => {
+            let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+            next.run(request).await
+        }
+        Ok(Err(_)) => error::ApiError::PayloadTooLarge.into_response(),
+        Err(_) => {
+            tracing::info!("a request's body did not arrive in time");
+            error::ApiError::BodyTimeout.into_response()
+        }
+    }
 }
 
 /// Lets a request in if a permit is free, and answers 503 with `Retry-After` at once if

@@ -31,7 +31,10 @@ async fn main() -> anyhow::Result<()> {
         return outcome;
     }
     let state = AppState::new(store.clone(), &config)?;
-    tokio::spawn(causerie_server::expire_idempotency_keys(store.clone()));
+    tokio::spawn(causerie_server::expire_idempotency_keys(
+        store.clone(),
+        std::time::Duration::from_secs(config.post_window),
+    ));
     if let (Some(url), Some(secret)) = (&config.webhook_url, &config.webhook_secret) {
         let hook = causerie_server::webhook::Webhook {
             url: url.clone(),
@@ -98,13 +101,25 @@ async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
         Admin::Delete { ids } => println!("{} deleted", store.delete(ids).await?),
         Admin::Spam { ids } => println!("{} marked as spam", store.mark_spam(ids).await?),
         Admin::Export { email } => {
-            let comments = store.moderation_list("", Some(email), 0, u32::MAX).await?;
+            let email = address(email)?;
+            let comments = store
+                .moderation_list("", Some(email.as_str()), 0, u32::MAX)
+                .await?;
             println!("{}", causerie_server::export_json(&comments));
         }
-        Admin::Anonymise { email } => println!("{} anonymised", store.anonymise(email).await?),
-        Admin::Erase { email } => println!("{} erased", store.erase(email).await?),
+        Admin::Anonymise { email } => {
+            println!("{} anonymised", store.anonymise(&address(email)?).await?)
+        }
+        Admin::Erase { email } => println!("{} erased", store.erase(&address(email)?).await?),
     }
     Ok(())
+}
+
+/// The address of a privacy request: refused when blank, so that no request can reach
+/// the comments whose address was erased already.
+fn address(raw: &str) -> anyhow::Result<causerie_server::store::Email> {
+    causerie_server::store::Email::parse(raw)
+        .ok_or_else(|| anyhow::anyhow!("{raw:?} is not an e-mail address: nothing was changed"))
 }
 
 /// Resolves on SIGTERM or Ctrl-C: the server then stops accepting connections and

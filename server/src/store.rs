@@ -97,21 +97,10 @@ pub struct Store {
     queue: Arc<Mutex<Vec<Job>>>,
 }
 
-/// A new comment waiting in SQLite's queue, with everything it needs, and where its
-/// outcome goes.
+/// A new comment waiting in SQLite's queue, and where its outcome goes.
 struct Job {
-    comment: ValidComment,
-    status: Status,
-    now: i64,
-    key: Option<(String, Vec<u8>)>,
-    ip: Option<String>,
-    rate: Option<(u32, i64)>,
-    announce: bool,
-    edit_hash: Option<Vec<u8>>,
-    avatar: String,
-    duplicate: Vec<u8>,
-    respond: Box<dyn FnOnce(&Comment) -> StoredResponse + Send>,
-    reply: tokio::sync::oneshot::Sender<Result<Created, sqlx::Error>>,
+    row: NewRow,
+    reply: tokio::sync::oneshot::Sender<Result<Created, StoreError>>,
 }
 
 /// A writer's turn: on SQLite, this process's write lock; when it ends, after the write,
@@ -134,46 +123,85 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// A stored response, replayed for a retried request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredResponse {
-    /// The HTTP status of the first response.
-    pub status: u16,
-    /// Its JSON body.
-    pub body: String,
+/// Why the store failed. (A refusal is not a failure: it is an outcome, such as
+/// `Created::Duplicate`.)
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed, or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The group commit that carried this comment failed: nothing of it is stored.
+    #[error("the comment's batch was not committed: {0}")]
+    BatchFailed(String),
+    /// The system's random source failed.
+    #[error("the system's random source: {0}")]
+    Random(String),
+    /// The database's schema could not be brought up to date.
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A new comment as the pipeline (`comments.rs`) decided it: everything the store
+/// writes, and the checks its transaction makes.
+#[derive(Debug)]
+pub struct NewRow {
+    /// The comment, validated.
+    pub comment: ValidComment,
+    /// The site whose thread it joins (`sites.rs`).
+    pub site: String,
+    /// Published or held.
+    pub status: Status,
+    /// When it is stored, in Unix milliseconds.
+    pub now: i64,
+    /// The request's idempotency key and the fingerprint of its body.
+    pub key: Option<(String, Vec<u8>)>,
+    /// The client's address, kept for the site owner.
+    pub ip: Option<String>,
+    /// The rate limit: at most `max` posts from `client` (a keyed hash of the address)
+    /// within `window` milliseconds.
+    pub rate: Option<Rate>,
+    /// Announce the comment (through the outbox).
+    pub announce: bool,
+    /// The SHA-256 of the author's edit token.
+    pub edit_hash: Option<Vec<u8>>,
+    /// The keyed hash of the commenter's identity.
+    pub author_key: Vec<u8>,
+    /// The avatar, from the identity.
+    pub avatar: String,
+    /// The duplicate key (`duplicate_key`).
+    pub duplicate: Vec<u8>,
+}
+
+/// A rate limit, counted in the database.
+#[derive(Clone, Debug)]
+pub struct Rate {
+    /// The keyed hash of the client's address.
+    pub client: Vec<u8>,
+    /// At most this many posts…
+    pub max: u32,
+    /// …within this many milliseconds.
+    pub window: i64,
 }
 
 /// What became of a request to create a comment.
 #[derive(Debug)]
 pub enum Created {
-    /// A new comment, and the response that was stored for its key.
-    New(StoredResponse),
-    /// The key was seen before with the same body: the first response, again.
-    Replayed(StoredResponse),
+    /// A new comment.
+    New(Comment),
+    /// The key was seen before with the same body: the comment it created, as it is
+    /// now; none if it is gone (deleted, or erased).
+    Replayed(Option<Comment>),
     /// The key was seen before with another body.
     KeyReused,
     /// A request with the same key is being handled now. Nothing was stored.
     InFlight,
-    /// The parent is not a published comment of the same page. Nothing was stored.
+    /// The parent is not a published comment of the same thread. Nothing was stored.
     InvalidParent,
-    /// The same text from the same address is on the page already. Nothing was stored.
+    /// The same text from the same commenter is on the page already. Nothing was stored.
     Duplicate,
     /// The client's address posted its quota already; it may again in this many
     /// seconds. Nothing was stored.
     RateLimited(u64),
-}
-
-/// Who posts, and the checks the comment's transaction makes.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Guard<'a> {
-    /// The client's address, stored with the comment.
-    pub ip: Option<&'a str>,
-    /// At most this many comments from `ip` within this many milliseconds.
-    pub rate: Option<(u32, i64)>,
-    /// Announce the comment to the site owner's webhook (through the outbox).
-    pub announce: bool,
-    /// The SHA-256 of the author's edit token.
-    pub edit_hash: Option<&'a [u8]>,
 }
 
 /// What became of an author's edit or deletion.
@@ -181,21 +209,58 @@ pub struct Guard<'a> {
 pub enum AuthorChange {
     /// Done; for an edit, the comment as it is now.
     Done(Option<Comment>),
-    /// No such comment (or it was erased).
+    /// No such comment (or it was erased), or a held one the token does not open.
     NotFound,
     /// The token does not open it.
     Forbidden,
     /// Its window is over.
     Closed,
+    /// The new text is on the page already, from the same commenter.
+    Duplicate,
 }
 
-/// The idempotency key of a request and the fingerprint of its body.
-#[derive(Clone, Copy, Debug)]
-pub struct Idempotency<'a> {
-    /// The client's key.
-    pub key: &'a str,
-    /// SHA-256 of the request's canonical body.
-    pub fingerprint: &'a [u8],
+/// What the author checks read of a comment, before the pipeline decides on an edit.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuthorView {
+    /// The hash of its edit token.
+    pub edit_hash: Option<Vec<u8>>,
+    /// When it was stored.
+    pub created: i64,
+    /// Whether it is a placeholder.
+    pub deleted: i64,
+    /// `published` or `pending`.
+    pub status: String,
+    /// Its site.
+    pub site: String,
+    /// Its page.
+    pub page: String,
+    /// Its commenter's keyed identity.
+    pub author_key: Option<Vec<u8>>,
+    /// The client address it came from.
+    pub ip: Option<String>,
+    /// Its name, e-mail and website, for the blocklist.
+    pub author: String,
+    /// Its e-mail address, for the blocklist.
+    pub email: String,
+}
+
+impl AuthorView {
+    /// Why the author's token does not open this comment at `now`; `None` when it does.
+    /// A held comment that the token does not open is "not found", like a missing one,
+    /// so that nobody learns which ids are held.
+    pub fn refusal(&self, token_hash: &[u8], now: i64, window_ms: i64) -> Option<AuthorChange> {
+        if self.deleted != 0 {
+            return Some(AuthorChange::NotFound);
+        }
+        if self.edit_hash.as_deref() != Some(token_hash) {
+            return Some(if self.status == "published" {
+                AuthorChange::Forbidden
+            } else {
+                AuthorChange::NotFound
+            });
+        }
+        (now > self.created.saturating_add(window_ms)).then_some(AuthorChange::Closed)
+    }
 }
 
 /// An idempotency key this process is handling, released when dropped.
@@ -272,108 +337,102 @@ struct ModeratedRow {
     email: String,
     spam: i64,
     ip: Option<String>,
+    site: String,
 }
 
 /// The columns of `CommentRow`.
 const COMMENT_COLUMNS: &str =
     "id, page, parent, author, url, text, created, status, avatar, deleted";
 
-/// The checks and writes of a new comment in the open transaction `$tx`, shared by
-/// SQLite's batches and PostgreSQL's transaction per comment, so that both decide
-/// alike. A refusal `return`s from the enclosing block; the block's value is the outcome.
+/// The checks and writes of the new comment `$row` in the open transaction `$tx`,
+/// shared by SQLite's batches and PostgreSQL's transaction per comment, so that both
+/// decide alike. A refusal `return`s from the enclosing block, having written nothing;
+/// the block's value is the outcome.
 macro_rules! create_in {
-    ($tx:ident, $pg:expr, $comment:expr, $status:expr, $now:expr, $idempotency:expr,
-     $guard:expr, $avatar:expr, $duplicate:expr, $respond:expr) => {{
-        let (comment, status, now, idempotency, guard, avatar, duplicate, respond): (
-            &ValidComment,
-            Status,
-            i64,
-            Option<Idempotency<'_>>,
-            Guard<'_>,
-            String,
-            Vec<u8>,
-            _,
-        ) = (
-            $comment,
-            $status,
-            $now,
-            $idempotency,
-            $guard,
-            $avatar,
-            $duplicate,
-            $respond,
-        );
+    ($tx:ident, $pg:expr, $row:expr) => {{
+        let row: &NewRow = $row;
+        let comment = &row.comment;
         let pg: bool = $pg;
         if pg {
             // The locks of what could conflict, always in this order, so that two
             // transactions never wait for each other in a cycle; they are released
             // at commit or rollback. Another server handling the same key: 409.
             const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
-            if let Some(Idempotency { key, .. }) = idempotency {
-                let free: bool = sqlx::query_scalar(
-                    "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))",
-                )
-                .bind(["key\n", key].concat())
-                .fetch_one(&mut *$tx)
-                .await?;
+            if let Some((key, _)) = &row.key {
+                let free: bool =
+                    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+                        .bind(["key\n", key].concat())
+                        .fetch_one(&mut *$tx)
+                        .await?;
                 if !free {
                     return Ok(Created::InFlight);
                 }
             }
-            if let Some(ip) = guard.ip {
+            if let Some(rate) = &row.rate {
                 sqlx::query(LOCK)
-                    .bind(["ip\n", ip].concat())
+                    .bind(["client\n", &crate::hex(&rate.client)].concat())
                     .execute(&mut *$tx)
                     .await?;
             }
             sqlx::query(LOCK)
-                .bind(["text\n", &comment.page, "\n", &comment.email.to_lowercase()].concat())
+                .bind(["duplicate\n", &crate::hex(&row.duplicate)].concat())
                 .execute(&mut *$tx)
                 .await?;
         }
-        if let Some(Idempotency { key, fingerprint }) = idempotency {
-            let seen: Option<(Vec<u8>, i64, String)> = sqlx::query_as(
-                "SELECT fingerprint, status, body FROM idempotency_keys WHERE key = $1",
+        if let Some((key, fingerprint)) = &row.key {
+            let seen: Option<(Vec<u8>, Option<i64>)> = sqlx::query_as(
+                "SELECT fingerprint, comment_id FROM idempotency_keys WHERE key = $1",
             )
             .bind(key)
             .fetch_optional(&mut *$tx)
             .await?;
-            if let Some((stored, status, body)) = seen {
-                return Ok(if stored == fingerprint {
-                    Created::Replayed(StoredResponse {
-                        status: status as u16,
-                        body,
-                    })
+            if let Some((stored, id)) = seen {
+                if let Some(id) = id.filter(|_| stored == *fingerprint) {
+                    let found: Option<CommentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {COMMENT_COLUMNS} FROM comments WHERE id = $1 AND deleted = 0"
+                    )))
+                    .bind(id)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                    return Ok(Created::Replayed(found.map(Comment::from)));
+                }
+                // An erased comment's key keeps no fingerprint: a replay gets nothing.
+                return Ok(if stored.is_empty() {
+                    Created::Replayed(None)
                 } else {
                     Created::KeyReused
                 });
             }
         }
-        // The rate limit, counted in the database, so that it holds across servers.
-        if let (Some(ip), Some((max, window))) = (guard.ip, guard.rate) {
+        // The rate limit counts posts, in the database, so that it holds across servers
+        // and whatever became of the comments since.
+        if let Some(rate) = &row.rate {
             let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(created) FROM comments WHERE ip = $1 AND created > $2",
+                "SELECT COUNT(*), MIN(created) FROM post_log WHERE client = $1 AND created > $2",
             )
-            .bind(ip)
-            .bind(now - window)
+            .bind(&rate.client)
+            .bind(row.now - rate.window)
             .fetch_one(&mut *$tx)
             .await?;
-            if count >= i64::from(max) {
-                let free_at = oldest.unwrap_or(now) + window;
-                let seconds = u64::try_from((free_at - now).max(1000) / 1000).unwrap_or(1);
+            if count >= i64::from(rate.max) {
+                let free_at = oldest.unwrap_or(row.now) + rate.window;
+                let seconds = u64::try_from((free_at - row.now).max(1000) / 1000).unwrap_or(1);
                 return Ok(Created::RateLimited(seconds));
             }
         }
         // A reply joins its parent's thread; a comment on the article starts its own.
-        let thread: Option<i64> = match comment.parent {
+        // A placeholder cannot be replied to.
+        let thread: Option<i64> = match comment.parent() {
             None => None,
             Some(parent) => {
                 let thread: Option<Option<i64>> = sqlx::query_scalar(
                     "SELECT thread FROM comments
-                     WHERE id = $1 AND page = $2 AND status = 'published'",
+                     WHERE id = $1 AND site = $2 AND page = $3 AND status = 'published'
+                       AND deleted = 0",
                 )
                 .bind(parent)
-                .bind(&comment.page)
+                .bind(&row.site)
+                .bind(comment.page())
                 .fetch_optional(&mut *$tx)
                 .await?;
                 match thread {
@@ -387,71 +446,85 @@ macro_rules! create_in {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO comments
                (page, parent, thread, author, email, url, text, status, created, avatar, ip,
-                edit_hash, duplicate_key)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-             WHERE NOT EXISTS (SELECT 1 FROM comments WHERE page = $1 AND duplicate_key = $13)
+                edit_hash, duplicate_key, site, author_key)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+             WHERE NOT EXISTS (SELECT 1 FROM comments
+                               WHERE site = $14 AND page = $1 AND duplicate_key = $13)
              RETURNING id",
         )
-        .bind(&comment.page)
-        .bind(comment.parent)
+        .bind(comment.page())
+        .bind(comment.parent())
         .bind(thread)
-        .bind(&comment.author)
-        .bind(&comment.email)
-        .bind(&comment.url)
-        .bind(&comment.comment)
-        .bind(status.as_str())
-        .bind(now)
-        .bind(&avatar)
-        .bind(guard.ip)
-        .bind(guard.edit_hash)
-        .bind(&duplicate)
+        .bind(comment.author())
+        .bind(comment.email())
+        .bind(comment.url())
+        .bind(comment.comment())
+        .bind(row.status.as_str())
+        .bind(row.now)
+        .bind(&row.avatar)
+        .bind(&row.ip)
+        .bind(&row.edit_hash)
+        .bind(&row.duplicate)
+        .bind(&row.site)
+        .bind(&row.author_key)
         .fetch_optional(&mut *$tx)
         .await?;
         let Some(id) = id else {
             return Ok(Created::Duplicate);
         };
-        let public = Comment {
-            id,
-            page: comment.page.clone(),
-            parent: comment.parent,
-            author: comment.author.clone(),
-            url: comment.url.clone(),
-            text: comment.comment.clone(),
-            created: now,
-            status,
-            avatar,
-            deleted: false,
-        };
-        let response = respond(&public);
-        if guard.announce {
-            let event = serde_json::json!({ "event": "comment.created", "comment": &public });
-            sqlx::query("INSERT INTO outbox (body, next_attempt) VALUES ($1, $2)")
-                .bind(event.to_string())
-                .bind(now)
+        if let Some(rate) = &row.rate {
+            sqlx::query("INSERT INTO post_log (client, created) VALUES ($1, $2)")
+                .bind(&rate.client)
+                .bind(row.now)
                 .execute(&mut *$tx)
                 .await?;
         }
-        if let Some(Idempotency { key, fingerprint }) = idempotency {
+        if row.announce {
             sqlx::query(
-                "INSERT INTO idempotency_keys (key, fingerprint, status, body, created)
+                "INSERT INTO outbox (kind, comment_id, next_attempt)
+                 VALUES ('comment.created', $1, $2)",
+            )
+            .bind(id)
+            .bind(row.now)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        if let Some((key, fingerprint)) = &row.key {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (key, fingerprint, status, created, comment_id)
                  VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(key)
             .bind(fingerprint)
-            .bind(i64::from(response.status))
-            .bind(&response.body)
-            .bind(now)
+            .bind(if row.status == Status::Published {
+                201_i64
+            } else {
+                202
+            })
+            .bind(row.now)
+            .bind(id)
             .execute(&mut *$tx)
             .await?;
         }
-        Ok(Created::New(response))
+        Ok(Created::New(Comment {
+            id,
+            page: comment.page().to_owned(),
+            parent: comment.parent(),
+            author: comment.author().to_owned(),
+            url: comment.url().map(str::to_owned),
+            text: comment.comment().to_owned(),
+            created: row.now,
+            status: row.status,
+            avatar: row.avatar.clone(),
+            deleted: false,
+        }))
     }};
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite://path`,
     /// or `postgres://user@host/database`.
-    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -467,12 +540,16 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // What is deleted is overwritten, not only unlinked: an erased comment
+                // leaves nothing in the file's free pages.
+                .pragma("secure_delete", "on");
             let file = options.get_filename();
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
-                && file != Path::new(":memory:")
-            {
-                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+            if file != Path::new(":memory:") {
+                if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                }
+                create_private(file).map_err(sqlx::Error::Io)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -530,9 +607,9 @@ impl Store {
 
     /// The avatars' key: made at random by the first server to start on this database,
     /// and then read by every server. `ON CONFLICT DO NOTHING` lets servers race safely.
-    async fn make_secret(&self) -> Result<Arc<[u8]>, sqlx::Error> {
+    async fn make_secret(&self) -> Result<Arc<[u8]>, StoreError> {
         let mut fresh = [0u8; 32];
-        getrandom::fill(&mut fresh).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        getrandom::fill(&mut fresh).map_err(|e| StoreError::Random(e.to_string()))?;
         let secret: Vec<u8> = with_db!(self, |db| {
             sqlx::query(
                 "INSERT INTO settings (name, value) VALUES ('secret', $1) ON CONFLICT DO NOTHING",
@@ -547,26 +624,23 @@ impl Store {
         Ok(secret.into())
     }
 
-    /// Gives an avatar and a duplicate key to the comments stored before they existed;
-    /// not to those whose address was erased.
+    /// Gives an avatar to the comments stored before avatars existed: one of their own,
+    /// from their id, since an address proves no identity (`comments.rs`).
     async fn backfill(&self) -> Result<(), sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db| {
-            let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-                "SELECT id, email, text, avatar FROM comments
-                 WHERE email <> '' AND (avatar = '' OR duplicate_key IS NULL)",
-            )
-            .fetch_all(db)
-            .await?;
-            for (id, email, text, old) in rows {
-                let avatar = if old.is_empty() {
-                    avatar(&self.secret, &email)
-                } else {
-                    old
-                };
-                sqlx::query("UPDATE comments SET avatar = $1, duplicate_key = $2 WHERE id = $3")
-                    .bind(avatar)
-                    .bind(duplicate_key(&self.secret, &email, &text))
+            let ids: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM comments WHERE avatar = '' AND email <> ''")
+                    .fetch_all(db)
+                    .await?;
+            for id in ids {
+                sqlx::query("UPDATE comments SET avatar = $1 WHERE id = $2")
+                    .bind(keyed_hex(
+                        &self.secret,
+                        "avatar of comment",
+                        &id.to_string(),
+                        8,
+                    ))
                     .bind(id)
                     .execute(db)
                     .await?;
@@ -575,50 +649,25 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new comment. With a key, the comment and the response are written in one
-    /// transaction, so that a replay finds the response if and only if the comment exists.
-    ///
-    /// `respond` builds the response from the stored comment.
-    pub async fn create(
-        &self,
-        comment: &ValidComment,
-        status: Status,
-        now: i64,
-        idempotency: Option<Idempotency<'_>>,
-        guard: Guard<'_>,
-        respond: impl FnOnce(&Comment) -> StoredResponse + Send + 'static,
-    ) -> Result<Created, sqlx::Error> {
+    /// Stores a new comment, as the pipeline decided it. With a key, the comment and the
+    /// key are written in one transaction, so that a replay finds the comment if and only
+    /// if it was stored.
+    pub async fn create(&self, row: NewRow) -> Result<Created, StoreError> {
         // A retry while this process still handles the first request with its key.
-        let _claim = match idempotency {
-            Some(i) => match Claim::new(&self.in_flight, i.key) {
+        let _claim = match &row.key {
+            Some((key, _)) => match Claim::new(&self.in_flight, key) {
                 Some(claim) => Some(claim),
                 None => return Ok(Created::InFlight),
             },
             None => None,
         };
-        let avatar = avatar(&self.secret, &comment.email);
-        let duplicate = duplicate_key(&self.secret, &comment.email, &comment.comment);
         let db = match &self.pool {
             Pool::Postgres(db) => db,
             Pool::Sqlite(..) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
-                self.queue_job(Job {
-                    comment: comment.clone(),
-                    status,
-                    now,
-                    key: idempotency.map(|i| (i.key.to_owned(), i.fingerprint.to_vec())),
-                    ip: guard.ip.map(str::to_owned),
-                    rate: guard.rate,
-                    announce: guard.announce,
-                    edit_hash: guard.edit_hash.map(<[u8]>::to_vec),
-                    avatar,
-                    duplicate,
-                    respond: Box::new(respond),
-                    reply,
-                })
-                .await;
+                self.queue_job(Job { row, reply }).await;
                 return answer.await.unwrap_or_else(|_| {
-                    Err(sqlx::Error::Protocol("the comment's batch failed".into()))
+                    Err(StoreError::BatchFailed("its writer went away".into()))
                 });
             }
         };
@@ -627,22 +676,8 @@ impl Store {
         // Everything but the commit, so that every other outcome rolls back at once:
         // PostgreSQL keeps its locks until then, and a dropped transaction's rollback would
         // only run when its connection is next used.
-        let outcome = async {
-            create_in!(
-                tx,
-                true,
-                comment,
-                status,
-                now,
-                idempotency,
-                guard,
-                avatar,
-                duplicate,
-                respond
-            )
-        }
-        .await;
-        finish(tx, outcome, |o| matches!(o, Created::New(_))).await
+        let outcome: Result<Created, sqlx::Error> = async { create_in!(tx, true, &row) }.await;
+        Ok(finish(tx, outcome, |o| matches!(o, Created::New(_))).await?)
     }
 
     /// Queues a new comment for SQLite, and writes the queue if it is this request's turn.
@@ -690,49 +725,13 @@ impl Store {
         let mut answers = Vec::with_capacity(jobs.len());
         let written: Result<(), sqlx::Error> = async {
             let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-            for job in jobs {
-                let Job {
-                    comment,
-                    status,
-                    now,
-                    key,
-                    ip,
-                    rate,
-                    announce,
-                    edit_hash,
-                    avatar,
-                    duplicate,
-                    respond,
-                    reply,
-                } = job;
-                let idempotency = key
-                    .as_ref()
-                    .map(|(key, fingerprint)| Idempotency { key, fingerprint });
-                let guard = Guard {
-                    ip: ip.as_deref(),
-                    rate,
-                    announce,
-                    edit_hash: edit_hash.as_deref(),
-                };
-                let outcome: Result<Created, sqlx::Error> = async {
-                    create_in!(
-                        tx,
-                        false,
-                        &comment,
-                        status,
-                        now,
-                        idempotency,
-                        guard,
-                        avatar,
-                        duplicate,
-                        respond
-                    )
-                }
-                .await;
+            for Job { row, reply } in jobs {
+                let outcome: Result<Created, sqlx::Error> =
+                    async { create_in!(tx, false, &row) }.await;
                 // A refusal wrote nothing: `create_in` checks everything before it writes.
                 // A failed write fails the batch, below.
                 let outcome = outcome?;
-                answers.push((reply, Ok(outcome)));
+                answers.push((reply, outcome));
             }
             tx.commit().await
         }
@@ -741,10 +740,8 @@ impl Store {
         for (reply, outcome) in answers {
             let answer = match (&written, outcome) {
                 // Not committed: nothing of it is stored, and it must not be acknowledged.
-                (Err(e), Ok(Created::New(_))) => Err(sqlx::Error::Protocol(format!(
-                    "the comment's batch failed: {e}"
-                ))),
-                (_, outcome) => outcome,
+                (Err(e), Created::New(_)) => Err(StoreError::BatchFailed(e.to_string())),
+                (_, outcome) => Ok(outcome),
             };
             let _ = reply.send(answer);
         }
@@ -758,6 +755,7 @@ impl Store {
     /// how far the reader has read. Also says whether more threads follow.
     pub async fn threads(
         &self,
+        site: &str,
         page: &str,
         after: i64,
         limit: Option<u32>,
@@ -766,12 +764,14 @@ impl Store {
             // One more than asked says whether there is a next page.
             let mut roots: Vec<i64> = sqlx::query_scalar(
                 "SELECT id FROM comments
-                 WHERE page = $1 AND status = 'published' AND parent IS NULL AND id > $2
+                 WHERE site = $4 AND page = $1 AND status = 'published' AND parent IS NULL
+                   AND id > $2
                  ORDER BY id LIMIT $3",
             )
             .bind(page)
             .bind(after)
             .bind(limit.map_or(i64::MAX, |l| i64::from(l) + 1))
+            .bind(site)
             .fetch_all(db)
             .await?;
             let more = limit.is_some_and(|l| roots.len() > l as usize);
@@ -785,59 +785,73 @@ impl Store {
             let rows: Vec<CommentRow> = sqlx::query_as(
                 "SELECT c.id, c.page, c.parent, c.author, c.url, c.text, c.created, c.status, c.avatar, c.deleted
                  FROM comments c
-                 WHERE c.page = $1 AND c.status = 'published' AND c.thread BETWEEN $2 AND $3
+                 WHERE c.site = $4 AND c.page = $1 AND c.status = 'published'
+                   AND c.thread BETWEEN $2 AND $3
                    AND EXISTS (SELECT 1 FROM comments r WHERE r.id = c.thread AND r.status = 'published')
                  ORDER BY c.id",
             )
             .bind(page)
             .bind(first)
             .bind(last)
+            .bind(site)
             .fetch_all(db)
             .await?;
             Ok((rows.into_iter().map(Comment::from).collect(), more))
         })
     }
 
-    /// How many published comments `page` has, replies included.
-    pub async fn total(&self, page: &str) -> Result<i64, sqlx::Error> {
+    /// How many published comments `page` of `site` has, replies included.
+    pub async fn total(&self, site: &str, page: &str) -> Result<i64, sqlx::Error> {
         with_db!(self, |db| {
             sqlx::query_scalar(
-                "SELECT COUNT(*) FROM comments WHERE page = $1 AND status = 'published' AND deleted = 0",
+                "SELECT COUNT(*) FROM comments
+                 WHERE site = $2 AND page = $1 AND status = 'published' AND deleted = 0",
             )
             .bind(page)
+            .bind(site)
             .fetch_one(db)
             .await
         })
     }
 
-    /// The number of published comments of each of `pages` that has any.
-    pub async fn counts(&self, pages: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    /// The number of published comments of each of `pages` of `site` that has any.
+    pub async fn counts(
+        &self,
+        site: &str,
+        pages: &[String],
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
         // One statement whatever the number of pages: they travel as one JSON array.
         let pages = serde_json::to_string(pages).expect("strings always serialise");
         with_db!(self, |db, pg| {
             sqlx::query_as(assembled(format!(
                 "SELECT page, COUNT(*) FROM comments
-                 WHERE status = 'published' AND deleted = 0 AND page IN ({})
+                 WHERE site = $2 AND status = 'published' AND deleted = 0 AND page IN ({})
                  GROUP BY page",
                 json_list(pg, "text", "$1")
             )))
             .bind(&pages)
+            .bind(site)
             .fetch_all(db)
             .await
         })
     }
 
-    /// Forgets the idempotency keys stored before `before` (Unix milliseconds), and says
-    /// how many. A retry after that creates a new comment; the widget retries within
+    /// Forgets the idempotency keys stored before `keys_before`, and the posts of the
+    /// rate limit's log made before `posts_before` (Unix milliseconds), and says how many
+    /// rows went. A retry after that creates a new comment; the widget retries within
     /// minutes, so a day is plenty.
-    pub async fn expire_idempotency_keys(&self, before: i64) -> Result<u64, sqlx::Error> {
+    pub async fn expire(&self, keys_before: i64, posts_before: i64) -> Result<u64, sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db| {
-            let done = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
-                .bind(before)
+            let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created < $1")
+                .bind(keys_before)
                 .execute(db)
                 .await?;
-            Ok(done.rows_affected())
+            let posts = sqlx::query("DELETE FROM post_log WHERE created < $1")
+                .bind(posts_before)
+                .execute(db)
+                .await?;
+            Ok(keys.rows_affected() + posts.rows_affected())
         })
     }
 
@@ -850,11 +864,12 @@ impl Store {
         })
     }
 
-    /// Whether the site owner has approved a comment from `email` before.
-    pub async fn is_known(&self, email: &str) -> Result<bool, sqlx::Error> {
+    /// Whether the site owner has approved a comment of the commenter whose keyed
+    /// identity is `author_key`.
+    pub async fn is_known(&self, author_key: &[u8]) -> Result<bool, sqlx::Error> {
         with_db!(self, |db| {
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM known_emails WHERE email = $1)")
-                .bind(email.to_lowercase())
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM known_authors WHERE author_key = $1)")
+                .bind(author_key)
                 .fetch_one(db)
                 .await
         })
@@ -898,7 +913,7 @@ impl Store {
             // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE of all.
             let like_op = if pg { "ILIKE" } else { "LIKE" };
             sqlx::query_as(assembled(format!(
-                "SELECT {COMMENT_COLUMNS}, email, spam, ip
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site
                  FROM comments
                  WHERE (page {like_op} $1 ESCAPE '\\' OR author {like_op} $1 ESCAPE '\\'
                         OR email {like_op} $1 ESCAPE '\\' OR text {like_op} $1 ESCAPE '\\')
@@ -922,6 +937,7 @@ impl Store {
                 email: row.email,
                 spam: row.spam != 0,
                 ip: row.ip,
+                site: row.site,
             })
             .collect())
     }
@@ -934,8 +950,9 @@ impl Store {
         with_db!(self, |db, pg| {
             let mut tx = db.begin().await?;
             sqlx::query(assembled(format!(
-                "INSERT INTO known_emails (email, approved)
-                 SELECT lower(email), $1 FROM comments WHERE id IN ({})
+                "INSERT INTO known_authors (author_key, approved)
+                 SELECT DISTINCT author_key, $1 FROM comments
+                 WHERE author_key IS NOT NULL AND id IN ({})
                  ON CONFLICT DO NOTHING",
                 json_list(pg, "bigint", "$2")
             )))
@@ -991,23 +1008,33 @@ impl Store {
         })
     }
 
-    /// Replaces the text of comment `id`. Returns whether it exists.
+    /// The site owner replaces the text of comment `id`. Returns whether it exists. The
+    /// owner's words are not moderated, but the duplicate key follows the text.
     pub async fn edit(&self, id: i64, text: &str) -> Result<bool, sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db| {
             let mut tx = db.begin().await?;
-            let email: Option<String> =
-                sqlx::query_scalar("SELECT email FROM comments WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some(email) = email else {
+            let who: Option<(String, String, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(
+                "SELECT site, page, ip, author_key FROM comments WHERE id = $1 AND deleted = 0",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((site, page, ip, author_key)) = who else {
                 tx.rollback().await?;
                 return Ok(false);
             };
+            let duplicate = duplicate_key(
+                &self.secret,
+                &site,
+                &page,
+                ip.as_deref(),
+                author_key.as_deref(),
+                text,
+            );
             sqlx::query("UPDATE comments SET text = $1, duplicate_key = $2 WHERE id = $3")
                 .bind(text)
-                .bind(self.duplicate_key_of(&email, text))
+                .bind(duplicate)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -1016,80 +1043,125 @@ impl Store {
         })
     }
 
-    /// The duplicate key of a comment by `email` (none once the address is erased).
-    fn duplicate_key_of(&self, email: &str, text: &str) -> Option<Vec<u8>> {
-        (!email.is_empty()).then(|| duplicate_key(&self.secret, email, text))
-    }
-
-    /// Anonymises every comment made with `email`: the text stays, but the name, the
-    /// e-mail, the website, the client address and the avatar go, and the address is no
-    /// longer known. Returns how many comments there were.
-    pub async fn anonymise(&self, email: &str) -> Result<u64, sqlx::Error> {
+    /// Anonymises every comment made with `email`: the text stays, and every other
+    /// column that `privacy::COMMENTS` marks personal is cleared; the commenter's identity
+    /// is no longer known. Returns how many comments there were.
+    pub async fn anonymise(&self, email: &Email) -> Result<u64, sqlx::Error> {
         let _turn = self.turn().await;
-        with_db!(self, |db| {
+        let done = with_db!(self, |db| {
             let mut tx = db.begin().await?;
-            sqlx::query("DELETE FROM known_emails WHERE email = lower($1)")
-                .bind(email)
+            sqlx::query(FORGET_IDENTITIES)
+                .bind(email.as_str())
                 .execute(&mut *tx)
                 .await?;
-            let done = sqlx::query(
-                "UPDATE comments SET author = '—', email = '', url = NULL, ip = NULL, avatar = '',
-                     duplicate_key = NULL
-                 WHERE lower(email) = lower($1)",
-            )
-            .bind(email)
+            let done = sqlx::query(assembled(format!(
+                "UPDATE comments SET {} WHERE lower(email) = lower($1)",
+                crate::privacy::cleared(crate::privacy::Clear::Anonymise)
+            )))
+            .bind(email.as_str())
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            Ok(done.rows_affected())
-        })
+            done.rows_affected()
+        });
+        self.scrub().await?;
+        Ok(done)
     }
 
     /// Erases every comment made with `email`: those nobody replied to are deleted; those
     /// with replies become placeholders without author or text, so that the replies keep
-    /// their place. Returns how many comments there were.
-    pub async fn erase(&self, email: &str) -> Result<u64, sqlx::Error> {
+    /// their place. What else holds their data (`privacy.rs`) goes too: the keys of their
+    /// posts return nothing, their deliveries are not sent. Returns how many comments
+    /// there were.
+    pub async fn erase(&self, email: &Email) -> Result<u64, sqlx::Error> {
         let _turn = self.turn().await;
-        with_db!(self, |db| {
+        let done = with_db!(self, |db| {
             let mut tx = db.begin().await?;
-            sqlx::query("DELETE FROM known_emails WHERE email = lower($1)")
-                .bind(email)
+            sqlx::query(FORGET_IDENTITIES)
+                .bind(email.as_str())
                 .execute(&mut *tx)
                 .await?;
-            let placeholders = sqlx::query(
-                "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
-                     text = '', deleted = 1, duplicate_key = NULL
+            const MINE: &str = "SELECT id FROM comments WHERE lower(email) = lower($1)";
+            sqlx::query(assembled(format!(
+                "UPDATE idempotency_keys SET fingerprint = $2, comment_id = NULL
+                 WHERE comment_id IN ({MINE})"
+            )))
+            .bind(email.as_str())
+            .bind(Vec::<u8>::new())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(assembled(format!(
+                "DELETE FROM outbox WHERE comment_id IN ({MINE})"
+            )))
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await?;
+            let placeholders = sqlx::query(assembled(format!(
+                "UPDATE comments SET {}, deleted = 1
                  WHERE lower(email) = lower($1)
                    AND EXISTS (SELECT 1 FROM comments r WHERE r.parent = comments.id)",
-            )
-            .bind(email)
+                crate::privacy::cleared(crate::privacy::Clear::Erase)
+            )))
+            .bind(email.as_str())
             .execute(&mut *tx)
             .await?;
             let deleted = sqlx::query("DELETE FROM comments WHERE lower(email) = lower($1)")
-                .bind(email)
+                .bind(email.as_str())
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(placeholders.rows_affected() + deleted.rows_affected())
+            placeholders.rows_affected() + deleted.rows_affected()
+        });
+        self.scrub().await?;
+        Ok(done)
+    }
+
+    /// After an erasure: on SQLite, the write-ahead log still holds the erased rows' old
+    /// pages until a checkpoint copies it into the file (where `secure_delete` overwrote
+    /// them) and truncates it.
+    async fn scrub(&self) -> Result<(), sqlx::Error> {
+        if let Pool::Sqlite(_, writer) = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(writer)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The columns of every table, as (table, column), for the privacy map's test.
+    pub async fn columns(&self) -> Result<Vec<(String, String)>, sqlx::Error> {
+        with_db!(self, |db, pg| {
+            sqlx::query_as(if pg {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'
+                 ORDER BY 1, 2"
+            } else {
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+                   AND m.name <> '_sqlx_migrations'
+                 ORDER BY 1, 2"
+            })
+            .fetch_all(db)
+            .await
         })
     }
 
-    /// The webhook deliveries that are due at `now`, claimed for `lease_ms`, so that no
-    /// other server sends them meanwhile: (id, body, attempts so far), oldest first.
+    /// The deliveries that are due at `now`, claimed for `lease_ms`, so that no other
+    /// server sends them meanwhile, oldest first.
     pub async fn due_deliveries(
         &self,
         now: i64,
         lease_ms: i64,
-    ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    ) -> Result<Vec<Delivery>, sqlx::Error> {
         let _turn = self.turn().await;
         // One statement claims them; PostgreSQL's servers skip each other's rows rather
         // than wait for them.
-        let mut due: Vec<(i64, String, i64)> = with_db!(self, |db, pg| {
+        let mut due: Vec<Delivery> = with_db!(self, |db, pg| {
             sqlx::query_as(assembled(format!(
                 "UPDATE outbox SET next_attempt = $1
                  WHERE id IN (SELECT id FROM outbox WHERE next_attempt <= $2
                               ORDER BY id LIMIT 20 {})
-                 RETURNING id, body, attempts",
+                 RETURNING id, kind, comment_id, attempts",
                 if pg { "FOR UPDATE SKIP LOCKED" } else { "" }
             )))
             .bind(now + lease_ms)
@@ -1097,7 +1169,7 @@ impl Store {
             .fetch_all(db)
             .await?
         });
-        due.sort_unstable_by_key(|d| d.0);
+        due.sort_unstable_by_key(|d| d.id);
         Ok(due)
     }
 
@@ -1128,6 +1200,19 @@ impl Store {
         Ok(())
     }
 
+    /// A comment as anyone may see it, if it exists (placeholders included).
+    pub async fn comment(&self, id: i64) -> Result<Option<Comment>, sqlx::Error> {
+        let row: Option<CommentRow> = with_db!(self, |db| {
+            sqlx::query_as(assembled(format!(
+                "SELECT {COMMENT_COLUMNS} FROM comments WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+        });
+        Ok(row.map(Comment::from))
+    }
+
     /// How many webhook deliveries wait.
     pub async fn pending_deliveries(&self) -> Result<i64, sqlx::Error> {
         with_db!(self, |db| {
@@ -1137,36 +1222,68 @@ impl Store {
         })
     }
 
-    /// The author replaces the text of comment `id`, within its window.
+    /// What the author checks and the pipeline need of comment `id`, if it exists.
+    pub async fn author_view(&self, id: i64) -> Result<Option<AuthorView>, sqlx::Error> {
+        with_db!(self, |db| {
+            sqlx::query_as(AUTHOR_VIEW)
+                .bind(id)
+                .fetch_optional(db)
+                .await
+        })
+    }
+
+    /// The author replaces the text of comment `id` with `edit`, as the pipeline decided
+    /// it, if the token still opens it in the window (checked again, in the transaction).
     pub async fn author_edit(
         &self,
         id: i64,
         token_hash: &[u8],
-        text: &str,
-        now: i64,
+        edit: &Edit,
         window_ms: i64,
     ) -> Result<AuthorChange, sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db, pg| {
             let mut tx = db.begin_with(begin(pg)).await?;
             let outcome = async {
-                let row: Option<AuthorRow> = sqlx::query_as(author_row(pg))
+                let view: Option<AuthorView> = sqlx::query_as(author_view_locked(pg))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some(refused) = author_refusal(row.as_ref(), token_hash, now, window_ms) {
+                let Some(view) = view else {
+                    return Ok(AuthorChange::NotFound);
+                };
+                if let Some(refused) = view.refusal(token_hash, edit.now, window_ms) {
                     return Ok(refused);
                 }
-                let email = row.map(|(.., email)| email).unwrap_or_default();
-                let row: CommentRow = sqlx::query_as(assembled(format!(
-                    "UPDATE comments SET text = $1, duplicate_key = $3 WHERE id = $2
+                let row: Option<CommentRow> = sqlx::query_as(assembled(format!(
+                    "UPDATE comments SET text = $1, duplicate_key = $3, status = $4
+                     WHERE id = $2
+                       AND NOT EXISTS (SELECT 1 FROM comments d
+                                       WHERE d.site = $5 AND d.page = $6
+                                         AND d.duplicate_key = $3 AND d.id <> $2)
                      RETURNING {COMMENT_COLUMNS}"
                 )))
-                .bind(text)
+                .bind(&edit.text)
                 .bind(id)
-                .bind(self.duplicate_key_of(&email, text))
-                .fetch_one(&mut *tx)
+                .bind(&edit.duplicate)
+                .bind(edit.status.as_str())
+                .bind(&view.site)
+                .bind(&view.page)
+                .fetch_optional(&mut *tx)
                 .await?;
+                let Some(row) = row else {
+                    return Ok(AuthorChange::Duplicate);
+                };
+                if edit.announce {
+                    sqlx::query(
+                        "INSERT INTO outbox (kind, comment_id, next_attempt)
+                         VALUES ('comment.edited', $1, $2)",
+                    )
+                    .bind(id)
+                    .bind(edit.now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Ok(AuthorChange::Done(Some(row.into())))
             }
             .await;
@@ -1175,7 +1292,8 @@ impl Store {
     }
 
     /// The author deletes comment `id`, within its window: gone, or, if others replied
-    /// to it, a placeholder without author or text.
+    /// to it, a placeholder without author or text. Its post still counts toward the
+    /// rate limit (`post_log`).
     pub async fn author_delete(
         &self,
         id: i64,
@@ -1187,11 +1305,14 @@ impl Store {
         with_db!(self, |db, pg| {
             let mut tx = db.begin_with(begin(pg)).await?;
             let outcome = async {
-                let row: Option<AuthorRow> = sqlx::query_as(author_row(pg))
+                let view: Option<AuthorView> = sqlx::query_as(author_view_locked(pg))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some(refused) = author_refusal(row.as_ref(), token_hash, now, window_ms) {
+                let Some(view) = view else {
+                    return Ok(AuthorChange::NotFound);
+                };
+                if let Some(refused) = view.refusal(token_hash, now, window_ms) {
                     return Ok(refused);
                 }
                 let replied: bool =
@@ -1200,13 +1321,17 @@ impl Store {
                         .fetch_one(&mut *tx)
                         .await?;
                 let statement = if replied {
-                    "UPDATE comments SET author = '', email = '', url = NULL, ip = NULL, avatar = '',
-                         text = '', deleted = 1, edit_hash = NULL, duplicate_key = NULL
-                     WHERE id = $1"
+                    format!(
+                        "UPDATE comments SET {}, deleted = 1 WHERE id = $1",
+                        crate::privacy::cleared(crate::privacy::Clear::Erase)
+                    )
                 } else {
-                    "DELETE FROM comments WHERE id = $1"
+                    "DELETE FROM comments WHERE id = $1".to_owned()
                 };
-                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+                sqlx::query(assembled(statement))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 Ok(AuthorChange::Done(None))
             }
             .await;
@@ -1344,6 +1469,8 @@ pub struct Moderated {
     pub spam: bool,
     /// The client address it came from, if known.
     pub ip: Option<String>,
+    /// Its site: '' for the default one, else the site's origin.
+    pub site: String,
 }
 
 /// The rows of the JSON array bound as `param`, cast to `sql_type` on PostgreSQL: a list
@@ -1367,58 +1494,129 @@ fn json_ids(ids: &[i64]) -> String {
     serde_json::to_string(ids).expect("numbers always serialise")
 }
 
-/// What the author checks read of comment `$1`: its token's hash, its time, whether it
-/// is a placeholder, and its address (for an edit's duplicate key). PostgreSQL locks the
-/// row until the change commits; SQLite's transaction holds the write lock already.
-fn author_row(pg: bool) -> &'static str {
-    if pg {
-        "SELECT edit_hash, created, deleted, email FROM comments WHERE id = $1 FOR UPDATE"
+/// The columns of `AuthorView`, for comment `$1`.
+const AUTHOR_VIEW: &str = "SELECT edit_hash, created, deleted, status, site, page, author_key, ip,
+     author, email FROM comments WHERE id = $1";
+
+/// `AUTHOR_VIEW`, locking the row until the change commits on PostgreSQL; SQLite's
+/// transaction holds the write lock already.
+fn author_view_locked(pg: bool) -> sqlx::AssertSqlSafe<String> {
+    assembled(if pg {
+        format!("{AUTHOR_VIEW} FOR UPDATE")
     } else {
-        "SELECT edit_hash, created, deleted, email FROM comments WHERE id = $1"
+        AUTHOR_VIEW.to_owned()
+    })
+}
+
+/// An author's edit, as the pipeline decided it.
+#[derive(Debug)]
+pub struct Edit {
+    /// The new text, validated.
+    pub text: String,
+    /// Published or held, decided again.
+    pub status: Status,
+    /// The duplicate key of the new text.
+    pub duplicate: Vec<u8>,
+    /// Announce the edit (through the outbox).
+    pub announce: bool,
+    /// When.
+    pub now: i64,
+}
+
+/// A delivery of the outbox: what happened (`comment.created`, `comment.edited`) to
+/// which comment. Its payload is built when it is sent, from the comment as it is then.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Delivery {
+    /// The delivery's id.
+    pub id: i64,
+    /// What happened.
+    pub kind: String,
+    /// To which comment.
+    pub comment_id: Option<i64>,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// An e-mail address that names a commenter in a privacy request: not blank, and of
+/// the shape of an address, so that no request can match the comments whose address
+/// was already erased.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// The address, trimmed; `None` when it is blank or not an address.
+    pub fn parse(raw: &str) -> Option<Email> {
+        let email = raw.trim();
+        (!email.is_empty() && email.contains('@') && email.len() <= 254)
+            .then(|| Email(email.to_owned()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-/// A row of `author_row`.
-type AuthorRow = (Option<Vec<u8>>, i64, i64, String);
+/// Forgets the identities of the comments made with `$1`: they are no longer known to
+/// first-time moderation.
+const FORGET_IDENTITIES: &str = "DELETE FROM known_authors WHERE author_key IN
+     (SELECT author_key FROM comments WHERE lower(email) = lower($1))";
 
-/// Why the author's token does not open the comment `row` (see `author_row`) at `now`;
-/// `None` when it does.
-fn author_refusal(
-    row: Option<&AuthorRow>,
-    token_hash: &[u8],
-    now: i64,
-    window_ms: i64,
-) -> Option<AuthorChange> {
-    match row {
-        None | Some((_, _, 1, _)) => Some(AuthorChange::NotFound),
-        Some((hash, ..)) if hash.as_deref() != Some(token_hash) => Some(AuthorChange::Forbidden),
-        Some((_, created, ..)) if now > created + window_ms => Some(AuthorChange::Closed),
-        Some(_) => None,
-    }
-}
-
-/// The duplicate key of a comment: the first 128 bits of HMAC-SHA256, keyed with the
-/// database's secret, over the lowercased address and the text. Two comments of a page
-/// with the same key are the same text from the same address.
-fn duplicate_key(secret: &[u8], email: &str, text: &str) -> Vec<u8> {
+/// `bytes` bytes of HMAC-SHA256, keyed with the database's secret, over `purpose` and
+/// `value`: each purpose gives unrelated values, and nobody without the secret can
+/// compute one, nor confirm a guess.
+pub fn keyed(secret: &[u8], purpose: &str, value: &str, bytes: usize) -> Vec<u8> {
     use hmac::{Hmac, Mac};
     let mut mac =
         Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(b"duplicate\n");
-    mac.update(email.to_lowercase().as_bytes());
+    mac.update(purpose.as_bytes());
     mac.update(b"\n");
-    mac.update(text.as_bytes());
-    mac.finalize().into_bytes()[..16].to_vec()
+    mac.update(value.as_bytes());
+    mac.finalize().into_bytes()[..bytes.min(32)].to_vec()
 }
 
-/// The avatar of an e-mail address: the first 64 bits, in hex, of HMAC-SHA256 keyed with
-/// the server's secret over the lowercased address. Without the secret, nobody can tell
-/// which address an avatar belongs to, not even by guessing addresses and hashing them.
-pub fn avatar(secret: &[u8], email: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(email.to_lowercase().as_bytes());
-    let tag = mac.finalize().into_bytes();
-    crate::hex(&tag[..8])
+/// `keyed`, in hex.
+pub fn keyed_hex(secret: &[u8], purpose: &str, value: &str, bytes: usize) -> String {
+    crate::hex(&keyed(secret, purpose, value, bytes))
+}
+
+/// The duplicate key of a comment: 128 bits of `keyed` over the thread, the commenter
+/// (their client address, or else their identity) and the text. Two comments of a
+/// thread with the same key are the same text from the same commenter. No e-mail
+/// address has a part in it, so a refusal confirms none.
+pub fn duplicate_key(
+    secret: &[u8],
+    site: &str,
+    page: &str,
+    ip: Option<&str>,
+    author_key: Option<&[u8]>,
+    text: &str,
+) -> Vec<u8> {
+    let who = match (ip, author_key) {
+        (Some(ip), _) => ["ip ", ip].concat(),
+        (None, Some(key)) => ["author ", &crate::hex(key)].concat(),
+        (None, None) => String::new(),
+    };
+    keyed(
+        secret,
+        "duplicate",
+        &[site, "\n", page, "\n", &who, "\n", text].concat(),
+        16,
+    )
+}
+
+/// Creates the database file, readable and writable by its owner only, if it is not
+/// there yet. SQLite gives its `-wal` and `-shm` files the same mode.
+fn create_private(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::store::Store;
+use crate::store::{Delivery, Store};
 
 /// How often the task looks for deliveries that are due.
 const TICK: Duration = Duration::from_secs(1);
@@ -79,7 +79,23 @@ pub async fn deliver(store: Store, hook: Webhook) {
                 continue;
             }
         };
-        for (id, body, attempts) in due {
+        for delivery in due {
+            let (id, attempts) = (delivery.id, delivery.attempts);
+            // The payload is built now, from the comment as it is now: one deleted or
+            // erased since is not announced.
+            let body = match payload(&store, &delivery).await {
+                Ok(Some(body)) => body,
+                Ok(None) => {
+                    if let Err(e) = store.delivered(id).await {
+                        tracing::warn!(error = %e, "cannot update the webhook outbox");
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read a delivery's comment");
+                    continue;
+                }
+            };
             let agent = agent.clone();
             let hook = hook.clone();
             let sent = body.clone();
@@ -119,6 +135,18 @@ pub async fn deliver(store: Store, hook: Webhook) {
             }
         }
     }
+}
+
+/// The JSON of a delivery: `{"event": kind, "comment": {…}}`, with no e-mail address;
+/// `None` when the comment is gone, or is a placeholder.
+async fn payload(store: &Store, delivery: &Delivery) -> Result<Option<String>, sqlx::Error> {
+    let Some(id) = delivery.comment_id else {
+        return Ok(None);
+    };
+    let comment = store.comment(id).await?.filter(|c| !c.deleted);
+    Ok(comment.map(|comment| {
+        serde_json::json!({ "event": delivery.kind, "comment": comment }).to_string()
+    }))
 }
 
 #[cfg(test)]

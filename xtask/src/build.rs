@@ -1,6 +1,6 @@
 //! Builds the widget into `www/pkg/`, precompresses it, and enforces its byte budgets.
 //!
-//! cargo (release profile: opt-level z, LTO) → wasm-bindgen `--target web` → wasm-opt -Oz
+//! cargo (release profile: opt-level s, LTO) → wasm-bindgen `--target web` → wasm-opt -Oz
 //! → esbuild minifies the JS → `.br` and `.gz` beside each file, which the server sends to
 //! browsers that accept them. The loader `www/embed.js` stays readable in the repository;
 //! its minified copy is `www/pkg/embed.js`, which the server serves at `/embed.js`.
@@ -20,6 +20,21 @@ use crate::tools::{esbuild, output, run, wasm_opt};
 pub const WIDGET_BUDGET_BROTLI: usize = 60_000;
 /// The loader, `embed.js`, in brotli bytes, at most.
 pub const LOADER_BUDGET_BROTLI: usize = 2_000;
+
+/// The names of the patches that Cargo.lock records as unused (`[[patch.unused]]`).
+pub fn unused_patches(lock: &str) -> Vec<String> {
+    lock.split("\n[[")
+        .filter(|table| table.trim_start_matches("[[").starts_with("patch.unused]]"))
+        .filter_map(|table| {
+            let line = table.lines().find(|l| l.starts_with("name = "))?;
+            Some(
+                line.trim_start_matches("name = ")
+                    .trim_matches('"')
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
 
 /// The size of one file, raw and compressed.
 #[derive(Debug)]
@@ -43,6 +58,12 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
+    // Cargo only warns when a `[patch]` no longer applies (a dependency moved past its
+    // version): the widget would then silently grow by the bytes the patch saves.
+    let unused = unused_patches(&std::fs::read_to_string(root.join("Cargo.lock"))?);
+    if !unused.is_empty() {
+        bail!("these [patch.crates-io] entries no longer apply: {unused:?} (see Cargo.toml)");
+    }
     let pkg = root.join("www/pkg");
     if pkg.exists() {
         std::fs::remove_dir_all(&pkg)?;
@@ -96,6 +117,10 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
     )?;
     let glue = pkg.join("causerie.js");
     let renamed = rename_in_glue(&std::fs::read_to_string(&glue)?, &mapping)?;
+    // `patches/wasm-streams` exists so that the glue exports no JS stream adapter.
+    if renamed.contains("IntoUnderlying") {
+        bail!("the widget's glue exports wasm-streams' adapters: is the patch applied?");
+    }
     std::fs::write(&glue, renamed)?;
 
     let loader = pkg.join("embed.js");
@@ -239,7 +264,7 @@ fn replace_word(text: &str, from: &str, to: &str) -> String {
 }
 
 /// Writes each language to `pkg/i18n/<tag>.json`: its messages, which the widget takes
-/// for any language but English (built in), and its count forms, which the loader uses.
+/// for every language, English included (none is built in), and its count forms, which the loader uses.
 fn write_locales(pkg: &Path) -> Result<Vec<PathBuf>> {
     let dir = pkg.join("i18n");
     std::fs::create_dir_all(&dir)?;

@@ -12,8 +12,11 @@
 
 mod bench;
 mod build;
+mod children;
 mod peers;
 mod postgres;
+#[cfg(test)]
+mod tidy;
 mod tools;
 
 use std::{
@@ -142,6 +145,7 @@ fn screenshots(root: &Path) -> Result<()> {
 /// Every check and test. Each step's tests are counted; a step that fails without
 /// running tests (formatting, lints, a build) counts as one failure.
 fn test(root: &Path) -> Result<()> {
+    children::stop_on_signal();
     tools::widget_tools(root)?;
     tools::browser()?;
     let mut tally = Tally::default();
@@ -202,15 +206,34 @@ fn test(root: &Path) -> Result<()> {
     tally.tests(
         "host tests, in-process server and end-to-end (SQLite, and PostgreSQL where named)",
         // The widget's tests run in the browser, below; natively there is nothing to run.
-        on_postgres(cargo(&["test", "--workspace", "--exclude", "causerie"])),
+        on_postgres(cargo(&[
+            "test",
+            "--workspace",
+            "--exclude",
+            "causerie",
+            "--no-fail-fast",
+        ])),
     );
-    let mut conformance = on_postgres(cargo(&["test", "-p", "causerie-server", "--test", "it"]));
+    let mut conformance = on_postgres(cargo(&[
+        "test",
+        "-p",
+        "causerie-server",
+        "--test",
+        "it",
+        "--no-fail-fast",
+    ]));
     conformance.env("CAUSERIE_TEST_STORE", "postgres");
     tally.tests(
         "the in-process server again, on PostgreSQL (the store's conformance suite)",
         conformance,
     );
-    let mut web = cargo(&[&["test", "-p", "causerie", "--test", "web"][..], &wasm].concat());
+    let mut web = cargo(
+        &[
+            &["test", "-p", "causerie", "--test", "web", "--no-fail-fast"][..],
+            &wasm,
+        ]
+        .concat(),
+    );
     web.env(
         "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
         root.join("tests/webdriver.json"),
@@ -221,6 +244,8 @@ fn test(root: &Path) -> Result<()> {
         web,
     );
     tally.check("bench --quick (so that it cannot rot)", xtask_bench_quick());
+    // Stopped here, before the exit below, which would skip its `Drop`.
+    drop(postgres);
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed > 0 {
         std::process::exit(1);
@@ -282,7 +307,15 @@ impl Tally {
     /// A step that passes or fails as a whole.
     fn check(&mut self, name: &str, mut command: Command) {
         println!("\n== {name}");
-        match command.status() {
+        let status = children::own_group(&mut command)
+            .spawn()
+            .and_then(|mut child| {
+                children::started(child.id());
+                let status = child.wait();
+                children::ended();
+                status
+            });
+        match status {
             Ok(s) if s.success() => self.passed += 1,
             other => {
                 eprintln!("error: {name} failed: {other:?}");
@@ -292,36 +325,69 @@ impl Tally {
     }
 
     /// A step that runs tests: its `test result:` lines are added up as they stream by.
+    /// Cargo names each test binary it runs (`Running …`, on standard error); a binary
+    /// that ends without its result line (it crashed, or was killed) counts as one
+    /// failure, so that the total never hides what did not run.
     fn tests(&mut self, name: &str, mut command: Command) {
         println!("\n== {name}");
-        let (mut passed, mut failed) = (0, 0);
-        let status = command
+        let (mut passed, mut failed, mut results) = (0, 0, 0);
+        let mut started: usize = 0;
+        let status = children::own_group(&mut command)
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .and_then(|mut child| {
+                children::started(child.id());
                 let out = child.stdout.take().expect("stdout is piped");
+                let err = child.stderr.take().expect("stderr is piped");
+                // Standard error is echoed as it comes, and its `Running` lines counted.
+                let runs = std::thread::spawn(move || {
+                    let mut runs: usize = 0;
+                    for line in BufReader::new(err).lines().map_while(Result::ok) {
+                        eprintln!("{line}");
+                        if is_binary_start(&line) {
+                            runs += 1;
+                        }
+                    }
+                    runs
+                });
                 for line in BufReader::new(out).lines() {
                     let line = line?;
                     println!("{line}");
                     if let Some((p, f)) = parse_result(&line) {
                         passed += p;
                         failed += f;
+                        results += 1;
                     }
                 }
-                child.wait()
+                started = runs.join().unwrap_or(0);
+                let status = child.wait();
+                children::ended();
+                status
             });
+        let unfinished = started.saturating_sub(results);
+        if unfinished > 0 {
+            eprintln!("error: {unfinished} test binaries of {name} ended without a result");
+        }
         self.passed += passed;
-        self.failed += failed;
+        self.failed += failed + unfinished;
         match status {
             Ok(s) if s.success() => {}
             other => {
                 eprintln!("error: {name} failed: {other:?}");
-                if failed == 0 {
+                if failed == 0 && unfinished == 0 {
                     self.failed += 1;
                 }
             }
         }
     }
+}
+
+/// Whether cargo's line says it starts a test binary (`Running unittests src/lib.rs (…)`,
+/// `Running tests/it/main.rs (…)`, `Doc-tests name`).
+fn is_binary_start(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("Running ") || line.starts_with("Doc-tests ")
 }
 
 /// Reads libtest's `test result: ok. 3 passed; 1 failed; …` line.
@@ -360,5 +426,16 @@ mod tests {
         for (line, expected) in cases {
             assert_eq!(parse_result(line), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn knows_where_a_test_binary_starts() {
+        use super::is_binary_start;
+        assert!(is_binary_start(
+            "     Running unittests src/lib.rs (target/debug/deps/x-1)"
+        ));
+        assert!(is_binary_start("   Doc-tests causerie_protocol"));
+        assert!(!is_binary_start("running 3 tests"));
+        assert!(!is_binary_start("   Compiling x v0.1.0"));
     }
 }

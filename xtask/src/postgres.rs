@@ -21,6 +21,8 @@ pub struct Postgres {
     port: u16,
     /// The user the server runs as, when this process is root (PostgreSQL refuses root).
     user: Option<&'static str>,
+    /// Its registration with `children`, which stops it on Ctrl-C or SIGTERM.
+    service: Option<u64>,
 }
 
 /// The user PostgreSQL runs as when the tests run as root: Debian's package makes it.
@@ -42,11 +44,12 @@ impl Postgres {
         if let Some(user) = user {
             run(Command::new("chown").arg(user).arg(data.path()))?;
         }
-        let server = Postgres {
+        let mut server = Postgres {
             bin,
             data,
             port,
             user,
+            service: None,
         };
         let dir = server.data.path().join("data");
         server.run(
@@ -80,6 +83,13 @@ impl Postgres {
                 "start",
             ],
         )?;
+        // On a signal, the server is stopped and its folder removed as `Drop` would.
+        let (bin, user) = (server.bin.clone(), server.user);
+        let folder = server.data.path().to_owned();
+        server.service = Some(crate::children::service(move || {
+            stop(&bin, user, &folder);
+            let _ = std::fs::remove_dir_all(&folder);
+        }));
         println!("PostgreSQL on 127.0.0.1:{port}, for the tests");
         Ok(server)
     }
@@ -91,29 +101,44 @@ impl Postgres {
 
     /// Runs one of PostgreSQL's programs, as its user when this process is root.
     fn run(&self, program: &str, args: &[&str]) -> Result<()> {
-        let program = self.bin.join(program);
-        let mut command = match self.user {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(&program);
-                c
-            }
-            None => Command::new(&program),
-        };
-        // Quiet: its start-up chatter would drown the test report.
-        command.args(args).stdout(std::process::Stdio::null());
-        run(&mut command)
+        run_as(&self.bin, self.user, program, args)
+    }
+}
+
+/// Runs one of PostgreSQL's programs from `bin`, as `user` if there is one.
+fn run_as(bin: &Path, user: Option<&str>, program: &str, args: &[&str]) -> Result<()> {
+    let program = bin.join(program);
+    let mut command = match user {
+        Some(user) => {
+            let mut c = Command::new("runuser");
+            c.args(["-u", user, "--"]).arg(&program);
+            c
+        }
+        None => Command::new(&program),
+    };
+    // Quiet: its start-up chatter would drown the test report.
+    command.args(args).stdout(std::process::Stdio::null());
+    run(&mut command)
+}
+
+/// Stops the server whose folder is `folder`.
+fn stop(bin: &Path, user: Option<&str>, folder: &Path) {
+    let dir = folder.join("data");
+    if let Ok(dir) = path(&dir) {
+        let _ = run_as(
+            bin,
+            user,
+            "pg_ctl",
+            &["--pgdata", dir, "--mode", "fast", "--wait", "stop"],
+        );
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let dir = self.data.path().join("data");
-        if let Ok(dir) = path(&dir) {
-            let _ = self.run(
-                "pg_ctl",
-                &["--pgdata", dir, "--mode", "fast", "--wait", "stop"],
-            );
+        stop(&self.bin, self.user, self.data.path());
+        if let Some(id) = self.service {
+            crate::children::stopped(id);
         }
     }
 }

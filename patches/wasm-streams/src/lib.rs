@@ -8,8 +8,9 @@
 //!
 //! This crate has the four items server_fn names, and no exports. Building a stream
 //! from Rust throws a JS error; reading one yields a single error. The workspace patches
-//! it in with `[patch.crates-io]`; `tests/web.rs` checks that the widget's glue exports
-//! no stream adapter.
+//! it in with `[patch.crates-io]`; `cargo xtask build` fails if the widget's glue exports
+//! a stream adapter, and the tidy test `every_patch_of_the_workspace_applies` if
+//! Cargo.lock says the patch is unused.
 
 use std::{
     marker::PhantomData,

@@ -1,0 +1,127 @@
+//! The static files' guard: no file outside `--www` is ever served, not through a
+//! symbolic link either.
+//!
+//! `tower-http`'s `ServeDir` refuses `..` but follows symbolic links, so a link in
+//! `www` (left by a deploy script, or planted by anyone who can write there) would serve
+//! whatever it points to. Every file a request could be answered with (the path, its
+//! precompressed `.br` and `.gz`, a folder's `index.html`) must resolve inside the
+//! folder; else the answer is 404, as for a file that is not there.
+
+use std::path::{Path, PathBuf};
+
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// The folder, resolved once.
+#[derive(Debug)]
+pub struct Root {
+    dir: PathBuf,
+}
+
+impl Root {
+    /// The folder `www`, resolved (it may not exist yet: then nothing is served).
+    pub fn new(www: &Path) -> Root {
+        Root {
+            dir: www.canonicalize().unwrap_or_else(|_| www.to_path_buf()),
+        }
+    }
+
+    /// Whether every file that the URL path `path` could be answered with is inside.
+    fn allows(&self, path: &str) -> bool {
+        let Some(decoded) = percent_decode(path) else {
+            return false;
+        };
+        let relative = decoded.trim_start_matches('/');
+        let base = self.dir.join(relative);
+        let candidates = [
+            base.clone(),
+            with_suffix(&base, ".br"),
+            with_suffix(&base, ".gz"),
+            base.join("index.html"),
+            base.join("index.html.br"),
+            base.join("index.html.gz"),
+        ];
+        candidates.iter().all(|file| match file.canonicalize() {
+            Ok(real) => real.starts_with(&self.dir),
+            // Not there (or unreadable): ServeDir will not serve it either.
+            Err(_) => std::fs::symlink_metadata(file).is_err(),
+        })
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// `%XX` escapes decoded; `None` when that is not UTF-8.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h)? * 16 + hex(l)?) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The middleware: 404 for a path that would lead out of the folder.
+pub async fn inside(
+    State(root): State<std::sync::Arc<Root>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if root.allows(request.uri().path()) {
+        next.run(request).await
+    } else {
+        tracing::warn!(path = %request.uri().path(), "refused: leads out of --www");
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_symlink_leads_out_of_the_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        let www = tempfile::tempdir().unwrap();
+        std::fs::write(www.path().join("page.html"), "page").unwrap();
+        std::os::unix::fs::symlink(outside.path(), www.path().join("out")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            www.path().join("leak.txt"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(www.path().join("page.html"), www.path().join("alias.html"))
+            .unwrap();
+        let root = Root::new(www.path());
+        assert!(root.allows("/page.html"));
+        assert!(
+            root.allows("/alias.html"),
+            "a link inside the folder is fine"
+        );
+        assert!(root.allows("/missing.html"));
+        assert!(!root.allows("/leak.txt"));
+        assert!(!root.allows("/out/secret.txt"));
+        assert!(!root.allows("/%6Ceak.txt"), "escaped");
+        assert!(!root.allows("/out/"));
+    }
+}
