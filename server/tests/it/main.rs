@@ -6,6 +6,7 @@
 
 #[path = "../common/postgres.rs"]
 mod postgres;
+mod promises;
 
 use axum::{
     Router,
@@ -23,6 +24,8 @@ use tower::ServiceExt;
 struct TestApp {
     router: Router,
     store: Store,
+    /// The server's state, to look inside (its cache).
+    state: AppState,
     /// The server's clock: it moves only when a test moves it.
     clock: causerie_server::clock::Clock,
     /// The database's URL, for a second store on it.
@@ -63,6 +66,7 @@ async fn spawn(args: &[&str]) -> TestApp {
     state.clock = causerie_server::clock::Clock::manual(now);
     TestApp {
         clock: state.clock.clone(),
+        state: state.clone(),
         router: app(state, &www),
         store,
         url: db,
