@@ -54,19 +54,22 @@ pub enum Posted {
     Unavailable,
 }
 
-/// The JSON body of a new comment; `parent` is the id of the comment it answers, and
-/// `trap` the honeypot's value (empty from a person, and then left out).
+/// The JSON body of a new comment; `parent` is the id of the comment it answers, `trap`
+/// the honeypot's value (empty from a person, and then left out), and `identity` the
+/// commenter's, from an earlier comment (empty when there is none).
 pub fn new_comment_body(
     page: &str,
-    [comment, author, email, url, trap]: [&str; 5],
+    [comment, author, email, url, trap, identity]: [&str; 6],
     parent: Option<i64>,
 ) -> String {
+    // An empty identity is none: the server makes one.
     let body = object(&[
         ("page", page),
         ("comment", comment),
         ("author", author),
         ("email", email),
         ("url", url),
+        ("identity", identity),
     ]);
     if !trap.is_empty() {
         let _ = Reflect::set(&body, &"trap".into(), &trap.into());

@@ -151,6 +151,7 @@ pub fn CommentForm(
                 &value(email),
                 &value(url),
                 &trap,
+                &storage::get(storage::IDENTITY),
             ],
             form.as_ref().and_then(list::answered),
         );
@@ -177,6 +178,11 @@ pub fn CommentForm(
                     ) {
                         let value = [&secret, "\n", &(until as u64).to_string()].concat();
                         storage::set(&storage::edit_key(c.id), &value);
+                    }
+                    // A new commenter's identity: sent with their next comments, it is
+                    // what makes them the same commenter (the avatar, and "known").
+                    if let Some(identity) = api::get(&raw, "identity").as_string() {
+                        storage::set(storage::IDENTITY, &identity);
                     }
                     comment.value.set(String::new());
                     comment.touched.set(false);

@@ -8,6 +8,9 @@
 //!   that their author sees them, marked, until they are published;
 //! - the edit token of each of the reader's comments, while its edit window lasts
 //!   (`causerie:edit:<id>`), so that its author, and only they, may edit or delete it;
+//! - the reader's identity (`causerie:identity`), which the server gave with their first
+//!   comment: sent with the next ones, it is the only proof that they are the same
+//!   commenter (the same avatar; published at once once the site owner approved one);
 //! - the name, e-mail and website, only while the reader has ticked "Save my name…".
 //!
 //! Storage can be missing or full (private modes, sandboxed frames): every call is
@@ -60,6 +63,9 @@ pub fn held_key(page: &str) -> String {
 pub fn edit_key(id: i64) -> String {
     ["causerie:edit:", &id.to_string()].concat()
 }
+
+/// The key of the reader's identity.
+pub const IDENTITY: &str = "causerie:identity";
 
 /// The keys of the remembered identity fields, and of the choice to remember them.
 pub const AUTHOR: &str = "causerie:author";

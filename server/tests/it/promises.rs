@@ -29,7 +29,11 @@ async fn a_guessed_address_confirms_nothing() {
     wrong["comment"] = json!("Sonde 2");
     let right = post_as(&app, "203.0.113.9", &right).await;
     let wrong = post_as(&app, "203.0.113.9", &wrong).await;
-    assert_eq!(right.status, StatusCode::ACCEPTED, "not published as the victim");
+    assert_eq!(
+        right.status,
+        StatusCode::ACCEPTED,
+        "not published as the victim"
+    );
     assert_eq!(right.status, wrong.status);
     assert_ne!(right.json()["avatar"], first["avatar"]);
     let public = app.get("/api/v1/comments?page=/p").await.json();
@@ -47,7 +51,10 @@ async fn deleting_ones_comments_does_not_reset_the_rate_limit() {
         let deleted = app
             .send(
                 Request::delete(format!("/api/v1/comments/{}", posted["id"]))
-                    .header("causerie-edit-token", posted["edit_token"].as_str().unwrap())
+                    .header(
+                        "causerie-edit-token",
+                        posted["edit_token"].as_str().unwrap(),
+                    )
                     .body(Body::empty())
                     .unwrap(),
             )
@@ -63,7 +70,10 @@ async fn deleting_ones_comments_does_not_reset_the_rate_limit() {
 fn edit_request(posted: &Value, text: &str) -> Request<Body> {
     Request::put(format!("/api/v1/comments/{}", posted["id"]))
         .header(header::CONTENT_TYPE, "application/json")
-        .header("causerie-edit-token", posted["edit_token"].as_str().unwrap())
+        .header(
+            "causerie-edit-token",
+            posted["edit_token"].as_str().unwrap(),
+        )
         .body(Body::from(json!({ "comment": text }).to_string()))
         .unwrap()
 }
@@ -76,7 +86,10 @@ async fn an_authors_edit_meets_the_same_defences() {
     std::fs::write(&rules, "word:casino\n").unwrap();
     let rules = rules.to_str().unwrap();
     let app = spawn(&["--moderation", "first-time", "--blocklist", rules]).await;
-    let posted = app.post(comment("/e", "Bonjour").to_string(), None).await.json();
+    let posted = app
+        .post(comment("/e", "Bonjour").to_string(), None)
+        .await
+        .json();
     app.store
         .approve(&[posted["id"].as_i64().unwrap()], 0)
         .await
@@ -89,7 +102,10 @@ async fn an_authors_edit_meets_the_same_defences() {
     assert_eq!(app.get("/api/v1/comments?page=/e").await.json()["total"], 0);
     // Under `hold`, every edit is held; under `reject`, a blocked edit changes nothing.
     let held = spawn(&["--moderation", "hold"]).await;
-    let posted = held.post(comment("/e", "Bonjour").to_string(), None).await.json();
+    let posted = held
+        .post(comment("/e", "Bonjour").to_string(), None)
+        .await
+        .json();
     held.store
         .approve(&[posted["id"].as_i64().unwrap()], 0)
         .await
@@ -172,7 +188,10 @@ async fn the_thread_cache_is_bounded_and_a_304_does_not_fill_it() {
         assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
     }
     assert_eq!(app.state.threads.bytes(), 0);
-    assert_eq!(app.get("/api/v1/comments?page=/c").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/comments?page=/c").await.status,
+        StatusCode::OK
+    );
     assert!(app.state.threads.bytes() > 0, "a plain GET fills it");
 }
 
@@ -196,8 +215,14 @@ async fn moderation_comes_from_the_threads_site() {
             .unwrap();
         app.send(request)
     };
-    assert_eq!(post("https://lenient.example", "du premier").await.status, StatusCode::CREATED);
-    assert_eq!(post("https://strict.example", "du second").await.status, StatusCode::CREATED);
+    assert_eq!(
+        post("https://lenient.example", "du premier").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        post("https://strict.example", "du second").await.status,
+        StatusCode::CREATED
+    );
     let app = &app;
     let thread = |origin: &'static str| async move {
         let reply = app
@@ -268,7 +293,11 @@ async fn a_lenient_origin_publishes_nothing_on_a_strict_site() {
         ),
     )
     .await;
-    assert_eq!(lenient.status, StatusCode::CREATED, "on the lenient site's thread");
+    assert_eq!(
+        lenient.status,
+        StatusCode::CREATED,
+        "on the lenient site's thread"
+    );
     let strict = send(
         router.clone(),
         request("GET", "https://strict.example", Body::empty()),
@@ -340,11 +369,12 @@ async fn everything_stored(app: &TestApp) -> String {
         let mut c = sqlx::PgConnection::connect(&app.url).await.unwrap();
         let mut all = String::new();
         for (table, _) in app.store.columns().await.unwrap() {
-            let rows: Vec<String> =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT t::text FROM {table} t")))
-                    .fetch_all(&mut c)
-                    .await
-                    .unwrap();
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT t::text FROM {table} t"
+            )))
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
             all.extend(rows);
         }
         all
@@ -366,12 +396,22 @@ async fn edit_tokens_are_never_stored_in_plain_text() {
     let token = first["edit_token"].as_str().unwrap().to_owned();
     let identity = first["identity"].as_str().unwrap().to_owned();
     let replay = app.post(body, Some("token-key")).await.json();
-    assert_eq!(replay["edit_token"], token.as_str(), "a replay answers the same");
+    assert_eq!(
+        replay["edit_token"],
+        token.as_str(),
+        "a replay answers the same"
+    );
     assert_eq!(replay["identity"], identity.as_str());
     let stored = everything_stored(&app).await;
     assert!(stored.contains("Avec jeton"), "the scan reads the data");
-    assert!(!stored.contains(&token), "the edit token is stored in plain text");
-    assert!(!stored.contains(&identity), "the identity is stored in plain text");
+    assert!(
+        !stored.contains(&token),
+        "the edit token is stored in plain text"
+    );
+    assert!(
+        !stored.contains(&identity),
+        "the identity is stored in plain text"
+    );
 }
 
 /// Finding 9: after an erasure nothing of the person is left: not in the comments, the
@@ -434,14 +474,20 @@ async fn erase_leaves_nothing_behind() {
 #[tokio::test]
 async fn a_placeholder_cannot_be_replied_to_nor_shows_in_the_feed() {
     let app = spawn(&[]).await;
-    let posted = app.post(comment("/ph", "Bientôt effacé").to_string(), None).await.json();
+    let posted = app
+        .post(comment("/ph", "Bientôt effacé").to_string(), None)
+        .await
+        .json();
     let mut reply = comment("/ph", "Une réponse");
     reply["parent"] = posted["id"].clone();
     app.post(reply.to_string(), None).await;
     let deleted = app
         .send(
             Request::delete(format!("/api/v1/comments/{}", posted["id"]))
-                .header("causerie-edit-token", posted["edit_token"].as_str().unwrap())
+                .header(
+                    "causerie-edit-token",
+                    posted["edit_token"].as_str().unwrap(),
+                )
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -461,7 +507,10 @@ async fn a_placeholder_cannot_be_replied_to_nor_shows_in_the_feed() {
 #[tokio::test]
 async fn held_and_missing_comments_answer_the_same_404() {
     let app = spawn(&["--moderation", "hold"]).await;
-    let held = app.post(comment("/h", "En attente").to_string(), None).await.json();
+    let held = app
+        .post(comment("/h", "En attente").to_string(), None)
+        .await
+        .json();
     let forged = json!({"id": held["id"], "edit_token": "0123456789abcdef0123456789abcdef"});
     let missing = json!({"id": 999_999, "edit_token": "0123456789abcdef0123456789abcdef"});
     let a = app.send(edit_request(&forged, "Volé")).await;
@@ -530,10 +579,15 @@ async fn the_privacy_map_classifies_every_column() {
         .iter()
         .filter(|(t, c)| !causerie_server::privacy::classifies(t, c))
         .collect();
-    assert!(unclassified.is_empty(), "not in privacy.rs: {unclassified:?}");
+    assert!(
+        unclassified.is_empty(),
+        "not in privacy.rs: {unclassified:?}"
+    );
     for c in causerie_server::privacy::MAP {
         assert!(
-            columns.iter().any(|(t, col)| t == c.table && col == c.column),
+            columns
+                .iter()
+                .any(|(t, col)| t == c.table && col == c.column),
             "privacy.rs names {}.{}, which is gone",
             c.table,
             c.column
