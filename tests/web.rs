@@ -384,6 +384,36 @@ async fn a_valid_comment_is_posted_once_as_json_and_shown() {
     assert_eq!(value(&root, "author"), "Zoé");
 }
 
+/// The identity the server gives with a first comment is kept, and sent with the next
+/// ones (never the e-mail address's stand-in): it is what makes them one commenter's.
+#[wasm_bindgen_test]
+async fn the_identity_of_a_first_comment_is_kept_and_sent_again() {
+    reset();
+    fake_server(
+        "(init, json) => { const b = JSON.parse(init.body);
+           return json(201, { id: window.__sent.length, page: b.page, author: b.author, url: null,
+                              text: b.comment, created: 1764330000000, status: 'published',
+                              identity: '0123456789abcdef0123456789abcdef' }); }",
+    );
+    let root = mount("/id", "en");
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the first comment", || sent().length() == 1).await;
+    let first = JSON::parse(&field(&sent().get(0), "body")).unwrap();
+    assert_eq!(field(&first, "identity"), "", "none yet");
+    wait_for("the form, ready again", || value(&root, "comment").is_empty()).await;
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage.get_item("causerie:identity").unwrap().as_deref(),
+        Some("0123456789abcdef0123456789abcdef")
+    );
+    type_into(&root, "comment", "Encore moi");
+    submit(&root);
+    wait_for("the second comment", || sent().length() == 2).await;
+    let second = JSON::parse(&field(&sent().get(1), "body")).unwrap();
+    assert_eq!(field(&second, "identity"), "0123456789abcdef0123456789abcdef");
+}
+
 #[wasm_bindgen_test]
 async fn the_button_is_disabled_in_flight_and_a_held_comment_says_so() {
     reset();

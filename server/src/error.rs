@@ -55,6 +55,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::InvalidFields(_) => {

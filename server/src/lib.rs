@@ -34,7 +34,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, header},
     middleware,
-    routing::{any, get, post},
+    routing::{any, get},
 };
 use causerie_protocol::{EDIT_TOKEN_HEADER, FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER, MAX_BODY_BYTES};
 use tower_http::{
@@ -246,14 +246,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
         ));
 
     // The site owner's page: same-origin only, no CORS, no script.
-    let admin = Router::new()
-        .route("/admin", get(admin::home))
-        .route("/admin/admin.css", get(admin::stylesheet))
-        .route("/admin/login", post(admin::login))
-        .route("/admin/logout", post(admin::logout))
-        .route("/admin/moderate", post(admin::moderate))
-        .route("/admin/edit/{id}", get(admin::edit_page))
-        .route("/admin/export", post(admin::export))
+    let admin = admin::routes()
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(move |request, next| {
             body_deadline(client_timeout, request, next)

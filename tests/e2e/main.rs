@@ -1944,6 +1944,9 @@ async fn a_first_time_comment_is_approved_on_the_admin_page() {
     let admin = server.url("/admin");
     let comment = "Première fois ici : bravo pour l’article.";
     let first_page = page.clone();
+    // The identity the server gave the author's browser, which keeps it.
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept_in = kept.clone();
     with_two_sessions(&browser, |author, reader| async move {
         let page = first_page;
         author.goto(&page).await?;
@@ -1955,6 +1958,8 @@ async fn a_first_time_comment_is_approved_on_the_admin_page() {
             "root.querySelector('li[data-id] .badge')",
         )
         .await?;
+        let identity = js(&author, "return localStorage.getItem('causerie:identity');").await?;
+        *kept_in.lock().unwrap() = identity.as_str().unwrap_or_default().to_owned();
         reader.goto(&page).await?;
         open_comments(&reader).await?;
         until(
@@ -2007,7 +2012,7 @@ async fn a_first_time_comment_is_approved_on_the_admin_page() {
             violations.extend(axe(&owner, &axe_js, &format!("admin list, {scheme}")).await?);
             if scheme == "dark" {
                 owner
-                    .find(Locator::Css("ol.comments li.held button[value^=approve]"))
+                    .find(Locator::Css("ol.comments li.held button[formaction='/admin/comments/approve']"))
                     .await?
                     .click()
                     .await?;
@@ -2052,9 +2057,17 @@ async fn a_first_time_comment_is_approved_on_the_admin_page() {
     })
     .await
     .unwrap();
-    // Known now: the same commenter's next comment is published at once.
-    let body = json!({"page": DEMO_PAGE, "comment": "Encore moi", "author": "Amélie", "email": "Nouvelle@example.org"});
+    // Known now, by the identity their browser kept: the same commenter's next comment
+    // is published at once, whatever address they type.
+    let identity = kept.lock().unwrap().clone();
+    assert_eq!(identity.len(), 32, "the browser keeps its identity");
+    let body = json!({"page": DEMO_PAGE, "comment": "Encore moi", "author": "Amélie",
+        "email": "autre@example.org", "identity": identity});
     server.post_json(&body);
+    // The approved address without that identity is a stranger's: held.
+    let impostor = json!({"page": DEMO_PAGE, "comment": "C'est moi", "author": "Amélie",
+        "email": "nouvelle@example.org"});
+    server.post_expecting(&impostor, 202);
 }
 
 /// The spam defences with the real widget: a comment posted sooner after the page
@@ -2124,10 +2137,10 @@ async fn a_cross_origin_page_cannot_act_on_the_admin_page() {
     let attack_dir = dir.path().join("attacker");
     std::fs::create_dir_all(&attack_dir).unwrap();
     let forms: String = [
-        ("/admin/moderate", "only", "approve 1"),
-        ("/admin/moderate", "only", "delete 1"),
-        ("/admin/moderate", "only", "spam 1"),
-        ("/admin/moderate", "privacy", "erase"),
+        ("/admin/comments/approve", "only", "1"),
+        ("/admin/comments/delete", "only", "1"),
+        ("/admin/comments/spam", "only", "1"),
+        ("/admin/privacy/erase", "q", ""),
         ("/admin/logout", "csrf", "x"),
         ("/admin/login", "password", "attacker's own password"),
     ]
@@ -2146,9 +2159,9 @@ async fn a_cross_origin_page_cannot_act_on_the_admin_page() {
             r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Cute cats</title></head><body>{forms}
 <script>
 for (const f of document.forms) f.submit();
-window.__fetched = Promise.all(["/admin/moderate", "/admin/logout"].map(p =>
+window.__fetched = Promise.all(["/admin/comments/approve", "/admin/logout"].map(p =>
   fetch("{target}" + p, {{ method: "POST", mode: "no-cors", credentials: "include",
-    headers: {{ "Content-Type": "application/x-www-form-urlencoded" }}, body: "only=approve+1&csrf=guess" }})
+    headers: {{ "Content-Type": "application/x-www-form-urlencoded" }}, body: "only=1&csrf=guess" }})
     .then(r => r.type, e => String(e))));
 </script></body></html>"#
         ),

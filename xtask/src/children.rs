@@ -9,8 +9,10 @@ use std::sync::Mutex;
 
 /// The process group of the step running now (its leader's PID).
 static STEP: Mutex<Option<u32>> = Mutex::new(None);
-/// How to stop the services that outlive a step, newest last.
-static SERVICES: Mutex<Vec<(u64, Box<dyn Fn() + Send>)>> = Mutex::new(Vec::new());
+/// How to stop a service.
+type Stop = Box<dyn Fn() + Send>;
+/// How to stop the services that outlive a step, newest last, by number.
+static SERVICES: Mutex<Vec<(u64, Stop)>> = Mutex::new(Vec::new());
 
 /// Puts `command` in a process group of its own, led by the child.
 pub fn own_group(command: &mut std::process::Command) -> &mut std::process::Command {

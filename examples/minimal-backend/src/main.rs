@@ -50,8 +50,8 @@ async fn create(
     })?;
     let mut all = comments.lock().unwrap();
     // A reply must answer a comment of the same page.
-    if let Some(parent) = valid.parent
-        && !all.iter().any(|c| c.id == parent && c.page == valid.page)
+    if let Some(parent) = valid.parent()
+        && !all.iter().any(|c| c.id == parent && c.page == valid.page())
     {
         let body = ErrorBody {
             error: ErrorCode::InvalidParent,
@@ -62,11 +62,11 @@ async fn create(
     }
     let comment = Comment {
         id: all.len() as i64 + 1,
-        parent: valid.parent,
-        page: valid.page,
-        author: valid.author,
-        url: valid.url,
-        text: valid.comment,
+        parent: valid.parent(),
+        page: valid.page().to_owned(),
+        author: valid.author().to_owned(),
+        url: valid.url().map(str::to_owned),
+        text: valid.comment().to_owned(),
         created: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),
@@ -76,7 +76,7 @@ async fn create(
         avatar: String::new(),
         deleted: false,
     };
-    // The e-mail (`valid.email`) would be kept for the site owner; it is never sent back.
+    // The e-mail (`valid.email()`) would be kept for the site owner; it is never sent back.
     all.push(comment.clone());
     Ok((StatusCode::CREATED, Json(comment)))
 }

@@ -443,8 +443,8 @@ async fn erase_leaves_nothing_behind() {
     for blank in ["", "%20%20%20"] {
         let refused = app
             .post_form(
-                "/admin/moderate",
-                &format!("csrf={csrf}&privacy=erase&email={blank}"),
+                "/admin/privacy/erase",
+                &format!("csrf={csrf}&email={blank}"),
                 Some(&cookie),
             )
             .await;
@@ -453,8 +453,8 @@ async fn erase_leaves_nothing_behind() {
     assert_eq!(app.count().await, 1, "a blank address erased nothing");
     let erased = app
         .post_form(
-            "/admin/moderate",
-            &format!("csrf={csrf}&privacy=erase&email=philomene%40example.org"),
+            "/admin/privacy/erase",
+            &format!("csrf={csrf}&email=philomene%40example.org"),
             Some(&cookie),
         )
         .await;
