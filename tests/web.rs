@@ -401,7 +401,10 @@ async fn the_identity_of_a_first_comment_is_kept_and_sent_again() {
     wait_for("the first comment", || sent().length() == 1).await;
     let first = JSON::parse(&field(&sent().get(0), "body")).unwrap();
     assert_eq!(field(&first, "identity"), "", "none yet");
-    wait_for("the form, ready again", || value(&root, "comment").is_empty()).await;
+    wait_for("the form, ready again", || {
+        value(&root, "comment").is_empty()
+    })
+    .await;
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     assert_eq!(
         storage.get_item("causerie:identity").unwrap().as_deref(),
@@ -411,7 +414,10 @@ async fn the_identity_of_a_first_comment_is_kept_and_sent_again() {
     submit(&root);
     wait_for("the second comment", || sent().length() == 2).await;
     let second = JSON::parse(&field(&sent().get(1), "body")).unwrap();
-    assert_eq!(field(&second, "identity"), "0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        field(&second, "identity"),
+        "0123456789abcdef0123456789abcdef"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -6,7 +6,7 @@
 //!
 //! Routes:
 //! - `/api/v1/…`: the JSON API (`api.rs`), with CORS for the configured site origins;
-//! - `/admin`: the site owner's moderation page (`admin.rs`);
+//! - `/admin`: the site owner's moderation page (`admin/`);
 //! - everything else: the files of `www/` (`embed.js`, the widget, the demo article),
 //!   readable from any origin, precompressed where xtask wrote `.br` and `.gz` files.
 
@@ -18,13 +18,13 @@ pub mod comments;
 pub mod config;
 mod error;
 mod feed;
+pub mod notify;
 pub mod privacy;
 mod serve;
 pub mod sites;
 mod spam;
 pub mod store;
 mod text;
-pub mod webhook;
 mod www;
 
 use std::{path::Path, sync::Arc};

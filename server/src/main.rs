@@ -36,11 +36,11 @@ async fn main() -> anyhow::Result<()> {
         std::time::Duration::from_secs(config.post_window),
     ));
     if let (Some(url), Some(secret)) = (&config.webhook_url, &config.webhook_secret) {
-        let hook = causerie_server::webhook::Webhook {
-            url: url.clone(),
-            secret: secret.clone(),
-        };
-        tokio::spawn(causerie_server::webhook::deliver(store.clone(), hook));
+        let hook = causerie_server::notify::webhook::Webhook::new(url.clone(), secret.clone());
+        tokio::spawn(causerie_server::notify::deliver(
+            store.clone(),
+            std::sync::Arc::new(hook),
+        ));
     }
     if !config.www.join("embed.js").is_file() {
         tracing::warn!(www = %config.www.display(), "no embed.js here: build the widget with `cargo xtask build`");

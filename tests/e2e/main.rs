@@ -2012,7 +2012,9 @@ async fn a_first_time_comment_is_approved_on_the_admin_page() {
             violations.extend(axe(&owner, &axe_js, &format!("admin list, {scheme}")).await?);
             if scheme == "dark" {
                 owner
-                    .find(Locator::Css("ol.comments li.held button[formaction='/admin/comments/approve']"))
+                    .find(Locator::Css(
+                        "ol.comments li.held button[formaction='/admin/comments/approve']",
+                    ))
                     .await?
                     .click()
                     .await?;

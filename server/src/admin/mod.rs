@@ -27,9 +27,7 @@ use causerie_protocol::{Status, check_comment};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-pub use auth::{
-    LoginLimiter, set_password,
-};
+pub use auth::{LoginLimiter, set_password};
 use auth::{Owner, OwnerForm, PASSWORD, SESSION, client, cookie, random_hex, same_origin};
 use pages::{Edit, List, Login, Message, Row, page};
 
@@ -401,10 +399,10 @@ async fn edit(
     let lang = form.owner.lang;
     let text = form.field("text").unwrap_or_default();
     if check_comment(text).is_err() {
-        return Err(
-            AdminError::from(ApiError::BadQuery("the text breaks the comment rules".into()))
-                .with(lang),
-        );
+        return Err(AdminError::from(ApiError::BadQuery(
+            "the text breaks the comment rules".into(),
+        ))
+        .with(lang));
     }
     let changed = u64::from(state.store.edit(id, text).await?);
     Ok(done(&form, changed))
@@ -412,12 +410,10 @@ async fn edit(
 
 /// The address of a privacy request: refused when blank.
 fn address(form: &OwnerForm) -> Result<Email, AdminError> {
-    form.field("email")
-        .and_then(Email::parse)
-        .ok_or_else(|| {
-            AdminError::from(ApiError::BadQuery("an e-mail address is needed".into()))
-                .with(form.owner.lang)
-        })
+    form.field("email").and_then(Email::parse).ok_or_else(|| {
+        AdminError::from(ApiError::BadQuery("an e-mail address is needed".into()))
+            .with(form.owner.lang)
+    })
 }
 
 /// `POST /admin/privacy/anonymise` (`email`).

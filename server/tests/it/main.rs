@@ -1350,11 +1350,7 @@ async fn admin_actions_need_the_csrf_token_and_the_same_origin() {
     let approve = format!("csrf={csrf}&only={id}");
     let cases = [
         (format!("only={id}"), "same-origin", "no token"),
-        (
-            format!("csrf=x&only={id}"),
-            "same-origin",
-            "wrong token",
-        ),
+        (format!("csrf=x&only={id}"), "same-origin", "wrong token"),
         (approve.clone(), "cross-site", "another site"),
         (approve.clone(), "same-site", "a sibling site"),
     ];
@@ -1420,7 +1416,10 @@ async fn the_admin_page_moderates() {
     let (cookie, csrf) = app.login(PASSWORD).await;
     let page = app.admin_page(&cookie, "/admin").await;
     assert!(page.contains("un@example.org") && page.contains("quatre@example.org"));
-    assert!(page.contains("Trois &#60;b&#62;gras&#60;/b&#62;"), "escaped");
+    assert!(
+        page.contains("Trois &#60;b&#62;gras&#60;/b&#62;"),
+        "escaped"
+    );
     assert!(!page.contains("<b>gras"));
     // Search: by page, by e-mail, by text.
     for (q, expected) in [("/p2", 2), ("deux@", 1), ("Quatre", 1), ("nothing", 0)] {
@@ -1453,9 +1452,7 @@ async fn the_admin_page_moderates() {
     let edit = format!("csrf={csrf}&text=Un%2C+corrig%C3%A9");
     let edit_uri = format!("/admin/comments/{}/edit", ids[0]);
     assert_eq!(
-        app.post_form(&edit_uri, &edit, Some(&cookie))
-            .await
-            .status,
+        app.post_form(&edit_uri, &edit, Some(&cookie)).await.status,
         StatusCode::SEE_OTHER
     );
     let bad_edit = format!("csrf={csrf}&text=");
@@ -1916,7 +1913,11 @@ async fn privacy_requests_export_anonymise_and_erase() {
             .any(|c| c["ip"] == "198.51.100.4")
     );
     let anonymous = app
-        .post_form("/admin/privacy/export", "csrf=x&email=ana%40example.org", None)
+        .post_form(
+            "/admin/privacy/export",
+            "csrf=x&email=ana%40example.org",
+            None,
+        )
         .await;
     assert_eq!(
         anonymous.status,
@@ -2023,10 +2024,7 @@ async fn new_comments_are_announced_to_a_signed_webhook_with_retries() {
 
     let url = format!("http://127.0.0.1:{port}/hook");
     let app = spawn(&["--webhook-url", &url, "--webhook-secret", "s3cret"]).await;
-    let hook = causerie_server::webhook::Webhook {
-        url,
-        secret: "s3cret".into(),
-    };
+    let hook = causerie_server::notify::webhook::Webhook::new(url, "s3cret".into());
     let started = std::time::Instant::now();
     assert_eq!(
         app.post(comment("/w", "Annoncé").to_string(), None)
@@ -2039,7 +2037,10 @@ async fn new_comments_are_announced_to_a_signed_webhook_with_retries() {
         "the commenter does not wait"
     );
     assert_eq!(app.store.pending_deliveries().await.unwrap(), 1);
-    let task = tokio::spawn(causerie_server::webhook::deliver(app.store.clone(), hook));
+    let task = tokio::spawn(causerie_server::notify::deliver(
+        app.store.clone(),
+        std::sync::Arc::new(hook),
+    ));
     // Until it is delivered and forgotten (the endpoint answers before the outbox is
     // updated, so both are waited for).
     for _ in 0..100 {
@@ -2057,7 +2058,7 @@ async fn new_comments_are_announced_to_a_signed_webhook_with_retries() {
     let (signature, body) = &received[0];
     assert_eq!(
         *signature,
-        causerie_server::webhook::signature("s3cret", body)
+        causerie_server::notify::webhook::signature("s3cret", body)
     );
     let event: Value = serde_json::from_str(body).unwrap();
     assert_eq!(event["event"], "comment.created");

@@ -1,0 +1,83 @@
+//! The outbox: deliveries (what happened to which comment), claimed by one server at
+//! a time, retried, forgotten once sent.
+
+use super::*;
+
+/// A delivery of the outbox: what happened (`comment.created`, `comment.edited`) to
+/// which comment. Its payload is built when it is sent, from the comment as it is then.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Delivery {
+    /// The delivery's id.
+    pub id: i64,
+    /// What happened.
+    pub kind: String,
+    /// To which comment.
+    pub comment_id: Option<i64>,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+impl Store {
+    /// The deliveries that are due at `now`, claimed for `lease_ms`, so that no other
+    /// server sends them meanwhile, oldest first.
+    pub async fn due_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Delivery>, sqlx::Error> {
+        let _turn = self.turn().await;
+        // One statement claims them; PostgreSQL's servers skip each other's rows rather
+        // than wait for them.
+        let mut due: Vec<Delivery> = with_db!(self, |db, pg| {
+            sqlx::query_as(assembled(format!(
+                "UPDATE outbox SET next_attempt = $1
+                 WHERE id IN (SELECT id FROM outbox WHERE next_attempt <= $2
+                              ORDER BY id LIMIT 20 {})
+                 RETURNING id, kind, comment_id, attempts",
+                if pg { "FOR UPDATE SKIP LOCKED" } else { "" }
+            )))
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_all(db)
+            .await?
+        });
+        due.sort_unstable_by_key(|d| d.id);
+        Ok(due)
+    }
+
+    /// Forgets a delivery: sent, or given up.
+    pub async fn delivered(&self, id: i64) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        with_db!(self, |db| {
+            sqlx::query("DELETE FROM outbox WHERE id = $1")
+                .bind(id)
+                .execute(db)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Schedules another attempt of a delivery at `at`.
+    pub async fn retry_delivery(&self, id: i64, at: i64) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        with_db!(self, |db| {
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = $1 WHERE id = $2",
+            )
+            .bind(at)
+            .bind(id)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// How many webhook deliveries wait.
+    pub async fn pending_deliveries(&self) -> Result<i64, sqlx::Error> {
+        with_db!(self, |db| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+                .fetch_one(db)
+                .await
+        })
+    }
+}
