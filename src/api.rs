@@ -1,10 +1,14 @@
 //! The widget's side of the HTTP protocol (`docs/protocol.md`), over the browser's `fetch`.
 //!
+//! This module owns the wire format: it reads the server's JSON and error codes, and
+//! hands the rest of the widget the protocol's own types (`Comment`, `ErrorCode`) and
+//! outcomes (`Posted`, `Changed`), never a raw status or code to match.
+//!
 //! JSON goes through the browser's own `JSON`, not serde_json: every byte of the wasm
 //! is downloaded by every reader of every article.
 
 use causerie_i18n::Msg;
-use causerie_protocol::{Field, Problem, Status};
+use causerie_protocol::{Comment, ErrorCode, Field, Problem, Status};
 use js_sys::{JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -12,21 +16,6 @@ use web_sys::{AbortSignal, RequestInit, Response};
 
 /// How long the widget waits for the server before it gives up and says so.
 const TIMEOUT_MS: u32 = 20_000;
-
-/// A comment as the server returned it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Comment {
-    pub id: i64,
-    pub parent: Option<i64>,
-    pub author: String,
-    pub url: Option<String>,
-    pub text: String,
-    pub created: f64,
-    pub status: Status,
-    pub avatar: String,
-    /// Erased, but kept as a placeholder for its replies.
-    pub deleted: bool,
-}
 
 /// A page of threads: comments in the order the server sent them (a reply after its
 /// parent), the cursor of the next page, and the page's number of published comments.
@@ -105,11 +94,11 @@ pub async fn post(backend: &str, body: &str, key: &str, token: &str) -> Posted {
     let Some((status, json, _)) = fetch(&comments_url(backend), &init).await else {
         return Posted::Unavailable;
     };
-    let refused = match get(&json, "error").as_string().as_deref() {
-        Some("rate_limited") => Msg::TooMany,
-        Some("duplicate") => Msg::Duplicate,
-        Some("blocked") => Msg::Blocked,
-        Some("too_fast") => Msg::TooFast,
+    let refused = match error_code(&json) {
+        Some(ErrorCode::RateLimited) => Msg::TooMany,
+        Some(ErrorCode::Duplicate) => Msg::Duplicate,
+        Some(ErrorCode::Blocked) => Msg::Blocked,
+        Some(ErrorCode::TooFast) => Msg::TooFast,
         _ => Msg::Refused,
     };
     let minutes = (get(&json, "retry_after").as_f64().unwrap_or(60.0) / 60.0).ceil() as u32;
@@ -141,14 +130,26 @@ pub async fn post(backend: &str, body: &str, key: &str, token: &str) -> Posted {
     }
 }
 
+/// The `error` code of an error body, if it is one this version knows.
+fn error_code(json: &JsValue) -> Option<ErrorCode> {
+    ErrorCode::from_code(&get(json, "error").as_string()?)
+}
+
+/// What became of an author's edit or deletion.
+pub enum Changed {
+    /// Done: for an edit, the comment as it is now (held again, maybe), with its JSON.
+    Done(Option<(Comment, JsValue)>),
+    /// The window to change it is over.
+    Closed,
+    /// Refused for another reason (a 4xx).
+    Refused,
+    /// The network or the server failed; it may be tried again.
+    Unavailable,
+}
+
 /// The author's `PUT` of a comment's new `text`, or `DELETE` (without), with its edit
-/// token: the status and the JSON body. `None` when the network failed.
-pub async fn change(
-    backend: &str,
-    id: i64,
-    text: Option<&str>,
-    token: &str,
-) -> Option<(u16, JsValue)> {
+/// token.
+pub async fn change(backend: &str, id: i64, text: Option<&str>, token: &str) -> Changed {
     let init = RequestInit::new();
     init.set_headers(&object(&[
         ("Content-Type", "application/json"),
@@ -162,8 +163,15 @@ pub async fn change(
         None => init.set_method("DELETE"),
     }
     let url = [&comments_url(backend), "/", &id.to_string()].concat();
-    let (status, json, _) = fetch(&url, &init).await?;
-    Some((status, json))
+    let Some((status, json, _)) = fetch(&url, &init).await else {
+        return Changed::Unavailable;
+    };
+    match status {
+        200..=299 => Changed::Done(parse_comment(&json).map(|c| (c, json))),
+        _ if error_code(&json) == Some(ErrorCode::EditWindowClosed) => Changed::Closed,
+        400..=499 => Changed::Refused,
+        _ => Changed::Unavailable,
+    }
 }
 
 /// How many threads (comments on the article, with their replies) a page of the list has.
@@ -250,11 +258,13 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 pub fn parse_comment(obj: &JsValue) -> Option<Comment> {
     Some(Comment {
         id: get(obj, "id").as_f64()? as i64,
+        // The widget knows its page; the server's copy is not needed.
+        page: String::new(),
         parent: get(obj, "parent").as_f64().map(|p| p as i64),
         author: get(obj, "author").as_string()?,
         url: get(obj, "url").as_string(),
         text: get(obj, "text").as_string()?,
-        created: get(obj, "created").as_f64()?,
+        created: get(obj, "created").as_f64()? as i64,
         status: match get(obj, "status").as_string()?.as_str() {
             "pending" => Status::Pending,
             _ => Status::Published,

@@ -16,15 +16,13 @@
 //! `localStorage` when the comment was posted.
 
 use causerie_i18n::Msg;
-use causerie_protocol::{Field, Status, website};
+use causerie_protocol::{Comment, Field, Status, website};
 use leptos::{prelude::*, task::spawn_local};
-use wasm_bindgen::JsValue;
 use wasm_bindgen::{JsCast, UnwrapThrowExt};
 use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
 
 use crate::{
-    Config,
-    api::{self, Comment},
+    Config, api,
     i18n::{Lang, ago, count, text, with_name},
     storage,
 };
@@ -151,7 +149,7 @@ fn show_held(list: &Element, config: Config) {
     storage::set(&key, "");
     for (raw, comment) in api::parse_comments(&stored) {
         let published = find(list, comment.id).is_some();
-        if !published && comment.created > js_sys::Date::now() - HELD_FOR_MS {
+        if !published && comment.created as f64 > js_sys::Date::now() - HELD_FOR_MS {
             remember_held(config.page, &raw);
             add(list, &comment, config);
         }
@@ -288,19 +286,17 @@ fn entry(comment: &Comment, lang: Lang, answers: Option<&str>) -> Element {
     attr(&author, "dir", "auto");
     put_text(&author, &comment.author);
     let time = node(&header, "time", "");
-    let date = js_sys::Date::new(&comment.created.into());
+    let date = js_sys::Date::new(&(comment.created as f64).into());
     attr(&time, "datetime", &String::from(date.to_iso_string()));
     let exact = String::from(date.to_locale_string(lang.tag(), &wasm_bindgen::JsValue::UNDEFINED));
     attr(&time, "title", &exact);
-    put_text(&time, &ago(lang, comment.created));
+    put_text(&time, &ago(lang, comment.created as f64));
     if let Some(name) = answers {
         let to = node(&article, "p", "to");
         put_text(&to, &with_name(lang, Msg::InReplyTo, name));
     }
     if comment.status == Status::Pending {
-        item.set_class_name("held");
-        let badge = node(&article, "p", "badge");
-        put_text(&badge, text(lang, Msg::AwaitingModeration));
+        mark_held(&item, &article, lang);
     }
     let body = node(&article, "div", "text");
     attr(&body, "part", "text");
@@ -414,7 +410,7 @@ fn mine(item: Element, class: &str, config: Config) {
 }
 
 /// What the server said of the author's edit (`saved`) or deletion of `item`.
-fn settled(item: &Element, saved: bool, sent: Option<(u16, JsValue)>, config: Config) {
+fn settled(item: &Element, saved: bool, sent: api::Changed, config: Config) {
     let lang = config.lang;
     let (Some(article), Some(id)) = (item.first_element_child(), item.get_attribute("data-id"))
     else {
@@ -423,17 +419,28 @@ fn settled(item: &Element, saved: bool, sent: Option<(u16, JsValue)>, config: Co
     let id = crate::number(&id) as i64;
     let held = item.has_attribute("class");
     let msg = match sent {
-        None => Msg::Unavailable,
-        // Edited: the new text in its place, and in the copy of a held comment.
-        Some((200, json)) if saved => {
-            if let (Some(comment), Some(paragraph), Some(editor)) = (
-                api::parse_comment(&json),
+        api::Changed::Unavailable => Msg::Unavailable,
+        api::Changed::Refused => Msg::Refused,
+        api::Changed::Closed => return too_late(&article, id, lang),
+        // Edited: the new text in its place, and in the copy of a held comment. An edit
+        // that the server holds again is marked so, and kept for its author like any
+        // held comment, so that it is not lost to them on a reload.
+        api::Changed::Done(edited) if saved => {
+            if let (Some((comment, json)), Some(paragraph), Some(editor)) = (
+                edited,
                 query(&article, ".text p"),
                 query(&article, ".editor"),
             ) {
                 paragraph.set_text_content(None);
                 linkify(&paragraph, &comment.text);
-                if held {
+                let held_now = comment.status == Status::Pending;
+                if held_now && !held {
+                    mark_held(item, &article, lang);
+                    if let Some(list) = part(item, "comments") {
+                        add_to_count(&list, lang, -1.0);
+                    }
+                }
+                if held || held_now {
                     forget_held(config.page, id);
                     remember_held(config.page, &json);
                 }
@@ -442,7 +449,7 @@ fn settled(item: &Element, saved: bool, sent: Option<(u16, JsValue)>, config: Co
             return;
         }
         // Deleted: a placeholder when others answered it, else gone.
-        Some((200..=299, _)) => {
+        api::Changed::Done(_) => {
             storage::set(&storage::edit_key(id), "");
             forget_held(config.page, id);
             if query(item, ".replies li").is_some() {
@@ -459,17 +466,18 @@ fn settled(item: &Element, saved: bool, sent: Option<(u16, JsValue)>, config: Co
             }
             return;
         }
-        Some((status, json)) => {
-            if api::get(&json, "error").as_string().as_deref() == Some("edit_window_closed") {
-                return too_late(&article, id, lang);
-            } else if status >= 500 {
-                Msg::Unavailable
-            } else {
-                Msg::Refused
-            }
-        }
     };
     says(&article, text(lang, msg));
+}
+
+/// Marks the comment `item` as held for moderation, which only its author sees: its
+/// class, and "Awaiting moderation" before its text.
+fn mark_held(item: &Element, article: &Element, lang: Lang) {
+    item.set_class_name("held");
+    let badge = document().create_element("p").unwrap_throw();
+    badge.set_class_name("badge");
+    put_text(&badge, text(lang, Msg::AwaitingModeration));
+    let _ = article.insert_before(&badge, query(article, ".text").as_deref());
 }
 
 /// Says that the window to change the comment `id` is over, and takes its buttons and

@@ -1447,6 +1447,70 @@ async fn the_author_edits_and_deletes_their_own_comment() {
     assert_eq!(storage.get_item("causerie:edit:90").unwrap(), None);
 }
 
+/// An edit that the server holds again (too many links, the blocklist, the site's mode)
+/// is marked "Awaiting moderation", leaves the public count, and stays for its author
+/// after a reload.
+#[wasm_bindgen_test]
+async fn an_edit_held_again_is_marked_and_kept_for_its_author() {
+    reset();
+    fake_server(
+        "(init, json) => {
+           if (init.method === 'POST') { const b = JSON.parse(init.body);
+             return json(201, { id: 91, page: b.page, parent: null, author: b.author, url: null,
+               text: b.comment, created: Date.now(), status: 'published', avatar: '',
+               edit_token: 'secret-91', editable_until: Date.now() + 600000 }); }
+           return json(200, { id: 91, page: '/h', parent: null, author: 'Zoé', url: null,
+             text: JSON.parse(init.body).comment, created: Date.now(), status: 'pending',
+             avatar: '' }); }",
+    );
+    let root = mount("/h", "en");
+    fill_valid(&root);
+    submit(&root);
+    wait_for("the reader's comment", || {
+        root.query_selector("[data-id='91']").unwrap().is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "count"), "1 comment");
+    click(&select(&root, "[data-id='91'] [data-testid=edit]"));
+    let editor: HtmlTextAreaElement = find(&root, "editor").unchecked_into();
+    editor.set_value("Now with many links");
+    click(&find(&root, "save"));
+    wait_for("the held mark", || {
+        root.query_selector("[data-id='91'].held .badge")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(
+        select(&root, "[data-id='91'] .badge")
+            .text_content()
+            .unwrap(),
+        "Awaiting moderation"
+    );
+    assert_eq!(text(&root, "count"), "No comments yet");
+    assert_eq!(
+        select(&root, "[data-id='91'] .text")
+            .text_content()
+            .unwrap(),
+        "Now with many links"
+    );
+    // After a reload the thread does not have it (it is held), but its author does.
+    let again = mount("/h", "en");
+    wait_for("the held copy", || {
+        again
+            .query_selector("[data-id='91'] .badge")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(
+        select(&again, "[data-id='91'] .text")
+            .text_content()
+            .unwrap(),
+        "Now with many links"
+    );
+}
+
 /// The window closes: a token past its time shows no buttons and is forgotten; a refusal
 /// from the server (its clock decides) is said in the reader's language and removes the
 /// buttons. A comment that was answered leaves a placeholder when deleted.

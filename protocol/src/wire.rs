@@ -183,6 +183,62 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// Every code, in the order of the enum.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::InvalidFields,
+        ErrorCode::MalformedJson,
+        ErrorCode::BadQuery,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::RequestInFlight,
+        ErrorCode::InvalidParent,
+        ErrorCode::RateLimited,
+        ErrorCode::Duplicate,
+        ErrorCode::Blocked,
+        ErrorCode::TooFast,
+        ErrorCode::Forbidden,
+        ErrorCode::EditWindowClosed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RequestTimeout,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::NotFound,
+        ErrorCode::Overloaded,
+        ErrorCode::Internal,
+    ];
+
+    /// The wire name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidFields => "invalid_fields",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::BadQuery => "bad_query",
+            ErrorCode::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::RequestInFlight => "request_in_flight",
+            ErrorCode::InvalidParent => "invalid_parent",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Duplicate => "duplicate",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::TooFast => "too_fast",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::EditWindowClosed => "edit_window_closed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The code of a wire name; `None` for a name this version does not know (a newer
+    /// backend's), which a client treats as a refusal it cannot say more about.
+    pub fn from_code(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

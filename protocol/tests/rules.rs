@@ -364,3 +364,19 @@ fn bare_urls_end_before_punctuation() {
         assert_eq!(found, url, "{text}");
     }
 }
+
+/// The error codes' wire names are serde's, and each parses back to itself.
+#[test]
+fn error_codes_parse_back() {
+    use causerie_protocol::ErrorCode;
+    for code in ErrorCode::ALL {
+        let wire = serde_json::to_value(code).unwrap();
+        assert_eq!(wire, code.as_str());
+        assert_eq!(ErrorCode::from_code(code.as_str()), Some(code));
+    }
+    assert_eq!(ErrorCode::from_code("something_new"), None);
+    let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ErrorCode::ALL.len());
+}

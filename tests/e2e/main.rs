@@ -11,17 +11,15 @@
 
 use std::{
     io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    os::unix::process::CommandExt,
+    net::TcpStream,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-#[path = "../../server/tests/common/postgres.rs"]
-mod postgres;
+use causerie_testkit::{Group, postgres};
 use serde_json::{Value, json};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -60,53 +58,12 @@ fn corpus(name: &str) -> Value {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    causerie_testkit::free_port()
 }
 
 fn wait_for_port(port: u16, what: &str) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{what} did not start listening on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A child process in its own process group, killed with its descendants on drop.
-struct Group(Child, bool);
-
-impl Group {
-    fn spawn(command: &mut Command) -> Group {
-        let child = command
-            .process_group(0)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
-        Group(child, false)
-    }
-
-    fn kill(&mut self) {
-        if std::mem::replace(&mut self.1, true) {
-            return;
-        }
-        // The group id is the child's pid: this ends what we started, and nothing else.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.0.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        self.kill();
+    if let Err(e) = causerie_testkit::wait_for_port(port, Duration::from_secs(20)) {
+        panic!("{what}: {e}");
     }
 }
 
@@ -168,27 +125,16 @@ impl Server {
     }
 
     fn restart(&mut self) {
-        let process = Group::spawn(
-            Command::new(env!("CARGO_BIN_EXE_causerie-server"))
-                .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-                .args(["--database", &self.database_url()])
-                .arg("--www")
-                .arg(&self.www)
-                // Published at once, and no spam limits, unless a test says otherwise.
-                .args([
-                    "--moderation",
-                    "publish",
-                    "--max-posts-per-ip",
-                    "0",
-                    "--min-seconds",
-                    "0",
-                    "--max-links",
-                    "1000",
-                ])
-                .args(&self.args)
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null()),
-        );
+        // Published at once, and no spam limits, unless a test says otherwise.
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let process = Group::spawn(&mut causerie_testkit::server(
+            Path::new(env!("CARGO_BIN_EXE_causerie-server")),
+            self.port,
+            &self.database_url(),
+            &self.www,
+            &args,
+        ))
+        .unwrap();
         self.process = Some(process);
         wait_for_port(self.port, "the server");
     }
@@ -306,7 +252,8 @@ impl Browser {
                 .env("LANGUAGE", lang.replace('-', "_"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
-        );
+        )
+        .unwrap();
         wait_for_port(port, "chromedriver");
         Browser {
             port,
@@ -1092,7 +1039,7 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
     stream.flush().unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let mut process = server.process.take().unwrap();
-    let pid = process.0.id().to_string();
+    let pid = process.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -1113,7 +1060,7 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     let start = Instant::now();
     let status = loop {
-        if let Some(status) = process.0.try_wait().unwrap() {
+        if let Some(status) = process.try_wait() {
             break status;
         }
         assert!(
@@ -1123,7 +1070,7 @@ async fn sigterm_finishes_the_request_in_flight_then_exits() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
-    process.1 = true;
+    process.forget();
     assert_eq!(server.stored("Dernier").await, 1);
 }
 

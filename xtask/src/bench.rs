@@ -161,14 +161,7 @@ pub fn seed_demo(port: u16) -> Result<()> {
 
 /// Waits until something listens on `port`.
 pub fn wait_for_port(port: u16) -> Result<()> {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if start.elapsed() > Duration::from_secs(20) {
-            bail!("nothing listens on port {port} after 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
+    causerie_testkit::wait_for_port(port, Duration::from_secs(20)).map_err(anyhow::Error::msg)
 }
 
 /// POSTs a comment and returns the created comment.
@@ -307,25 +300,16 @@ impl Process {
     /// The release server on a fresh SQLite file in `dir`, with rate limits off.
     pub fn server(root: &Path, dir: &Path) -> Result<Process> {
         let port = free_port()?;
-        let child = Command::new(root.join("target/release/causerie-server"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .arg("--database")
-            .arg(format!("sqlite://{}/bench.db", dir.display()))
-            .arg("--www")
-            .arg(root.join("www"))
-            // Rate limits off, as for the peers the bench compares with.
-            .args([
-                "--moderation",
-                "publish",
-                "--max-posts-per-ip",
-                "0",
-                "--min-seconds",
-                "0",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("cannot start the server")?;
+        // Rate limits off, as for the peers the bench compares with: the tests' defaults.
+        let child = causerie_testkit::server(
+            &root.join("target/release/causerie-server"),
+            port,
+            &format!("sqlite://{}/bench.db", dir.display()),
+            &root.join("www"),
+            &[],
+        )
+        .spawn()
+        .context("cannot start the server")?;
         Process::ready(child, port)
     }
 
@@ -362,7 +346,5 @@ impl Drop for Process {
 }
 
 pub fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(causerie_testkit::free_port())
 }

@@ -4,9 +4,9 @@
 //! SQLite files, then again on PostgreSQL (`CAUSERIE_TEST_STORE=postgres`, on the server
 //! it starts), so that both databases behave alike behind the API.
 
-#[path = "../common/postgres.rs"]
-mod postgres;
 mod promises;
+
+use causerie_testkit::postgres;
 
 use axum::{
     Router,

@@ -1,0 +1,159 @@
+//! The harness that Causerie's tests and its bench share, so that each starts the real
+//! server the same way and stops it the same way:
+//!
+//! - `free_port` and `wait_for_port`, on 127.0.0.1 only;
+//! - `Group`, a child process in its own process group, killed with its descendants
+//!   when dropped: whatever a test starts is stopped on every way out, and nothing else;
+//! - `server`, the command line of the real server with the tests' defaults (published
+//!   at once, no spam limits) before the caller's own flags, which win;
+//! - `postgres` (feature `postgres`): a fresh database on the server that
+//!   `cargo xtask test` starts.
+
+use std::{
+    net::{TcpListener, TcpStream},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+/// A port that is free on 127.0.0.1 now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// Waits until something listens on `port`, for at most `within`.
+pub fn wait_for_port(port: u16, within: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > within {
+            return Err(format!(
+                "nothing listens on 127.0.0.1:{port} after {within:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// A child process in its own process group, killed with its descendants on drop.
+#[derive(Debug)]
+pub struct Group {
+    child: Child,
+    ended: bool,
+}
+
+impl Group {
+    /// Starts `command` as the leader of a new process group.
+    pub fn spawn(command: &mut Command) -> Result<Group, String> {
+        use std::os::unix::process::CommandExt;
+        let child = command
+            .process_group(0)
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+        Ok(Group {
+            child,
+            ended: false,
+        })
+    }
+
+    /// The leader's process id (the group's id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the leader has exited, and how.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Kills the group at once (SIGKILL: as a crash would), and reaps the leader.
+    pub fn kill(&mut self) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        // The group id is the child's pid: this ends what we started, and nothing else.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// The group has ended by itself (the caller waited for it).
+    pub fn forget(&mut self) {
+        self.ended = true;
+    }
+
+    /// The leader, to wait for it or signal it.
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The real server's command line: `binary` on `port`, over `database`, serving `www`,
+/// published at once and without spam limits unless `args` (which come last, and win)
+/// say otherwise.
+pub fn server(binary: &Path, port: u16, database: &str, www: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", database])
+        .arg("--www")
+        .arg(www)
+        .args([
+            "--moderation",
+            "publish",
+            "--max-posts-per-ip",
+            "0",
+            "--min-seconds",
+            "0",
+            "--max-links",
+            "1000",
+        ])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_is_killed_when_dropped() {
+        let mut group = Group::spawn(Command::new("sleep").arg("60")).unwrap();
+        let pid = group.id();
+        assert!(group.try_wait().is_none(), "it runs");
+        drop(group);
+        let alive = Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(!alive, "the process {pid} is gone");
+    }
+
+    #[test]
+    fn waiting_for_a_port_says_when_nothing_listens() {
+        let port = free_port();
+        assert!(wait_for_port(port, Duration::from_millis(100)).is_err());
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        assert!(wait_for_port(port, Duration::from_secs(1)).is_ok());
+        drop(listener);
+    }
+}
