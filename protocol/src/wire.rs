@@ -158,7 +158,7 @@ pub enum ErrorCode {
     InvalidParent,
     /// 429: too many comments from this address lately; retry after `retry_after` seconds.
     RateLimited,
-    /// 422: the same text, from the same address, on the same page, is there already.
+    /// 422: the same text, from the same commenter, on the same thread, is there already.
     Duplicate,
     /// 422: the site's blocklist refuses this comment.
     Blocked,

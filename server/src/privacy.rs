@@ -27,7 +27,7 @@ pub enum Kind {
     /// A keyed hash of personal data: names nobody without the database's secret, but
     /// links a person's rows, so it goes with them.
     Pseudonymous,
-    /// A secret, stored only as a hash (or, for a CSRF token, useless alone).
+    /// A secret, stored only as a hash.
     Secret,
     /// Nothing of a person: ids, times, states, settings.
     None,
@@ -114,9 +114,8 @@ pub const MAP: &[Column] = &[
     col("outbox", "comment_id", Nothing),
     col("outbox", "attempts", Nothing),
     col("outbox", "next_attempt", Nothing),
-    // Admin sessions: the site owner's, hashed.
+    // Admin sessions: the site owner's, hashed (their CSRF tokens are derived, not kept).
     col("sessions", "token_hash", Secret),
-    col("sessions", "csrf", Secret),
     col("sessions", "expires", Nothing),
     // Settings: the database's secret and the admin password's Argon2id hash.
     col("settings", "name", Nothing),

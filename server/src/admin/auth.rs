@@ -8,7 +8,8 @@
 //!   loopback) it is `__Host-causerie_admin` with `Path=/`, which no other host or path
 //!   can set or shadow; on a loopback address over plain HTTP it is `causerie_admin`
 //!   with `Path=/admin`. A request with two such cookies has no session. The database
-//!   keeps only the token's hash.
+//!   keeps only the token's hash; the session's CSRF token is derived from the token
+//!   with the database's secret, and stored nowhere.
 //! - `Owner` guards every page, and `OwnerForm` every action: a session, and for an
 //!   action a POST from this origin (`Sec-Fetch-Site`, else `Origin`) that carries the
 //!   session's CSRF token. No handler of `/admin` but the login form's runs without one
@@ -148,6 +149,12 @@ pub fn client(
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
+/// The CSRF token of the session `token`: derived from it with the database's secret,
+/// so that it is stored nowhere, and a copy of the database forges none.
+pub fn csrf_of(state: &AppState, token: &str) -> String {
+    crate::store::keyed_hex(state.store.secret(), "csrf of session", token, 16)
+}
+
 /// The session cookie's name, and its attributes, for this server.
 pub fn cookie(secure: bool) -> (&'static str, &'static str) {
     if secure {
@@ -224,15 +231,18 @@ impl FromRequestParts<AppState> for Owner {
         let Some(token) = token(&parts.headers, state.secure_cookies) else {
             return Err(LogIn.into_response());
         };
-        let session = state
+        let open = state
             .store
             .session(&Sha256::digest(token.as_bytes()), state.clock.now())
             .await
             .map_err(|e| super::AdminError::from(e).with(lang).into_response())?;
-        match session {
-            Some(csrf) => Ok(Owner { csrf, lang }),
-            None => Err(LogIn.into_response()),
+        if !open {
+            return Err(LogIn.into_response());
         }
+        Ok(Owner {
+            csrf: csrf_of(state, &token),
+            lang,
+        })
     }
 }
 

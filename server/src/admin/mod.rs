@@ -305,7 +305,7 @@ async fn login(
     let expires = state.clock.now() + i64::try_from(SESSION.as_millis()).unwrap_or(i64::MAX);
     state
         .store
-        .open_session(&Sha256::digest(token.as_bytes()), &random_hex(), expires)
+        .open_session(&Sha256::digest(token.as_bytes()), expires)
         .await?;
     let (name, attributes) = cookie(state.secure_cookies);
     let cookie = format!(

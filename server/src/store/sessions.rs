@@ -29,18 +29,13 @@ impl Store {
         Ok(())
     }
 
-    /// Opens an admin session until `expires`.
-    pub async fn open_session(
-        &self,
-        token_hash: &[u8],
-        csrf: &str,
-        expires: i64,
-    ) -> Result<(), sqlx::Error> {
+    /// Opens an admin session until `expires`. Only the token's hash is kept; its CSRF
+    /// token is derived from the token (`admin/auth.rs`), so it is stored nowhere.
+    pub async fn open_session(&self, token_hash: &[u8], expires: i64) -> Result<(), sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db| {
-            sqlx::query("INSERT INTO sessions (token_hash, csrf, expires) VALUES ($1, $2, $3)")
+            sqlx::query("INSERT INTO sessions (token_hash, expires) VALUES ($1, $2)")
                 .bind(token_hash)
-                .bind(csrf)
                 .bind(expires)
                 .execute(db)
                 .await?;
@@ -48,19 +43,16 @@ impl Store {
         Ok(())
     }
 
-    /// The CSRF token of the session whose token hashes to `token_hash`, if it is open
-    /// at `now`.
-    pub async fn session(
-        &self,
-        token_hash: &[u8],
-        now: i64,
-    ) -> Result<Option<String>, sqlx::Error> {
+    /// Whether the session whose token hashes to `token_hash` is open at `now`.
+    pub async fn session(&self, token_hash: &[u8], now: i64) -> Result<bool, sqlx::Error> {
         with_db!(self, |db| {
-            sqlx::query_scalar("SELECT csrf FROM sessions WHERE token_hash = $1 AND expires > $2")
-                .bind(token_hash)
-                .bind(now)
-                .fetch_optional(db)
-                .await
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM sessions WHERE token_hash = $1 AND expires > $2)",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_one(db)
+            .await
         })
     }
 
