@@ -110,6 +110,7 @@ async fn read_page(state: &AppState, (site, page, after, limit): &Key) -> Result
     .expect("comments always serialise");
     let digest = Sha256::digest(&body);
     Ok(Cached {
+        br: crate::cache::brotli(&body),
         etag: format!("\"{}\"", hex(&digest[..16])),
         last_modified: newest.map(|ms| {
             let secs = u64::try_from(ms / 1000).unwrap_or(0);
@@ -161,9 +162,25 @@ pub async fn list_comments(
     };
     let Cached {
         body,
+        br,
         etag,
         last_modified,
     } = cached;
+    // The compressed copy, for a client that accepts brotli; the compression layer
+    // leaves a body that has its encoding alone.
+    let brotli = !br.is_empty()
+        && headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',').any(|e| {
+                    let mut parts = e.split(';');
+                    let name = parts.next().unwrap_or_default().trim();
+                    let refused =
+                        parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                    name.eq_ignore_ascii_case("br") && !refused
+                })
+            });
     let fresh = match headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -181,6 +198,16 @@ pub async fn list_comments(
     };
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if brotli {
+        (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CONTENT_ENCODING, "br"),
+                (header::VARY, "accept-encoding"),
+            ],
+            br,
+        )
+            .into_response()
     } else {
         ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     };

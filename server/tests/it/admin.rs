@@ -398,6 +398,14 @@ fn the_admin_commands_work_from_a_terminal() {
     let exported: Value = serde_json::from_str(&out).unwrap();
     assert!(ok && exported.as_array().unwrap().len() == 2, "{out}");
     assert_eq!(exported[0]["email"], "zoe@example.org");
+    // A blank address is refused: it would reach every comment whose address is gone.
+    for blank in ["", "   "] {
+        let (ok, out) = run(&["erase", blank], None);
+        assert!(!ok, "{out}");
+        assert!(out.contains("not an e-mail address"), "{out}");
+    }
+    let (_, out) = run(&["export", "zoe@example.org"], None);
+    assert!(out.contains("zoe@example.org"), "nothing was erased: {out}");
     assert!(
         run(&["anonymise", "zoe@example.org"], None)
             .1

@@ -715,3 +715,37 @@ async fn overload_is_refused_at_once_with_retry_after() {
     slow.read_to_string(&mut done).await.unwrap();
     assert!(done.starts_with("HTTP/1.1 201"), "{done}");
 }
+
+/// A thread page goes compressed with brotli to a client that accepts it (compressed
+/// once, when cached), and plain to one that does not; both are the same JSON.
+#[tokio::test]
+async fn thread_pages_go_compressed_once_to_those_who_accept_it() {
+    let app = spawn(&[]).await;
+    for i in 0..20 {
+        app.post(comment("/z", &format!("Commentaire {i}")).to_string(), None)
+            .await;
+    }
+    let get = |encoding: &'static str| {
+        let request = Request::get("/api/v1/comments?page=/z")
+            .header(header::ACCEPT_ENCODING, encoding)
+            .body(Body::empty())
+            .unwrap();
+        app.send(request)
+    };
+    let plain = get("identity").await;
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    let br = get("gzip, br").await;
+    assert_eq!(br.headers[header::CONTENT_ENCODING], "br");
+    assert!(br.body.len() < plain.body.len() / 2);
+    let mut json = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut json).unwrap();
+    assert_eq!(json, plain.body);
+    let refused = get("br;q=0, gzip").await;
+    assert_ne!(
+        refused
+            .headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap()),
+        Some("br")
+    );
+}
