@@ -471,13 +471,11 @@ fn settled(item: &Element, saved: bool, sent: api::Changed, config: Config) {
 }
 
 /// Marks the comment `item` as held for moderation, which only its author sees: its
-/// class, and "Awaiting moderation" before its text.
+/// class, and "Awaiting moderation" at the end of `article` so far (before its text
+/// while it is built; under it when an edit is held again).
 fn mark_held(item: &Element, article: &Element, lang: Lang) {
     item.set_class_name("held");
-    let badge = document().create_element("p").unwrap_throw();
-    badge.set_class_name("badge");
-    put_text(&badge, text(lang, Msg::AwaitingModeration));
-    let _ = article.insert_before(&badge, query(article, ".text").as_deref());
+    put_text(&node(article, "p", "badge"), text(lang, Msg::AwaitingModeration));
 }
 
 /// Says that the window to change the comment `id` is over, and takes its buttons and
