@@ -475,7 +475,10 @@ fn settled(item: &Element, saved: bool, sent: api::Changed, config: Config) {
 /// while it is built; under it when an edit is held again).
 fn mark_held(item: &Element, article: &Element, lang: Lang) {
     item.set_class_name("held");
-    put_text(&node(article, "p", "badge"), text(lang, Msg::AwaitingModeration));
+    put_text(
+        &node(article, "p", "badge"),
+        text(lang, Msg::AwaitingModeration),
+    );
 }
 
 /// Says that the window to change the comment `id` is over, and takes its buttons and

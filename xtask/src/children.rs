@@ -7,8 +7,9 @@
 
 use std::sync::Mutex;
 
-/// The process group of the step running now (its leader's PID).
-static STEP: Mutex<Option<u32>> = Mutex::new(None);
+/// The process group of the step running now (its leader's PID), and whether a signal
+/// asked everything to stop.
+static STEP: Mutex<(Option<u32>, bool)> = Mutex::new((None, false));
 /// How to stop a service.
 type Stop = Box<dyn Fn() + Send>;
 /// How to stop the services that outlive a step, newest last, by number.
@@ -20,14 +21,32 @@ pub fn own_group(command: &mut std::process::Command) -> &mut std::process::Comm
     command.process_group(0)
 }
 
-/// The step whose leader is `pid` has started.
+/// The step whose leader is `pid` has started. If a signal came meanwhile, it is
+/// stopped at once: no step outlives `cargo xtask test`.
 pub fn started(pid: u32) {
-    *STEP.lock().unwrap_or_else(|e| e.into_inner()) = Some(pid);
+    let mut step = STEP.lock().unwrap_or_else(|e| e.into_inner());
+    if step.1 {
+        kill_group(pid);
+    } else {
+        step.0 = Some(pid);
+    }
 }
 
 /// The step has ended.
 pub fn ended() {
-    *STEP.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    STEP.lock().unwrap_or_else(|e| e.into_inner()).0 = None;
+}
+
+/// Whether a signal asked everything to stop: then no new step starts.
+pub fn stopping() -> bool {
+    STEP.lock().unwrap_or_else(|e| e.into_inner()).1
+}
+
+/// SIGTERM to the process group `pid` leads: the step and everything it started.
+fn kill_group(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", "--", &format!("-{pid}")])
+        .status();
 }
 
 /// Registers how to stop a service; the number it returns unregisters it.
@@ -51,11 +70,13 @@ pub fn stopped(id: u64) {
 pub fn stop_on_signal() {
     let installed = ctrlc::set_handler(|| {
         eprintln!("\ninterrupted: stopping what the tests started");
-        if let Some(pid) = *STEP.lock().unwrap_or_else(|e| e.into_inner()) {
-            // The negative PID names the group: the step and everything it started.
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", "--", &format!("-{pid}")])
-                .status();
+        let running = {
+            let mut step = STEP.lock().unwrap_or_else(|e| e.into_inner());
+            step.1 = true;
+            step.0.take()
+        };
+        if let Some(pid) = running {
+            kill_group(pid);
         }
         let services = std::mem::take(&mut *SERVICES.lock().unwrap_or_else(|e| e.into_inner()));
         for (_, stop) in services.iter().rev() {

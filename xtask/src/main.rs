@@ -306,6 +306,9 @@ struct Tally {
 impl Tally {
     /// A step that passes or fails as a whole.
     fn check(&mut self, name: &str, mut command: Command) {
+        if children::stopping() {
+            return;
+        }
         println!("\n== {name}");
         let status = children::own_group(&mut command)
             .spawn()
@@ -329,6 +332,9 @@ impl Tally {
     /// that ends without its result line (it crashed, or was killed) counts as one
     /// failure, so that the total never hides what did not run.
     fn tests(&mut self, name: &str, mut command: Command) {
+        if children::stopping() {
+            return;
+        }
         println!("\n== {name}");
         let (mut passed, mut failed, mut results) = (0, 0, 0);
         let mut started: usize = 0;

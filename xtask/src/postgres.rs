@@ -124,6 +124,10 @@ fn run_as(bin: &Path, user: Option<&str>, program: &str, args: &[&str]) -> Resul
 /// Stops the server whose folder is `folder`.
 fn stop(bin: &Path, user: Option<&str>, folder: &Path) {
     let dir = folder.join("data");
+    // Stopped already (by the signal handler, which also removed the folder).
+    if !dir.exists() {
+        return;
+    }
     if let Ok(dir) = path(&dir) {
         let _ = run_as(
             bin,
