@@ -36,7 +36,7 @@ use crate::{
     AppState,
     config::{BlockAction, Moderation},
     error::ApiError,
-    hex, spam,
+    hex, random_hex, spam,
     store::{self, AuthorChange, Created, Edit, NewRow, Rate},
 };
 
@@ -92,13 +92,6 @@ pub fn decide(mode: Moderation, held: bool, known: bool) -> Status {
         Moderation::FirstTime if known => Status::Published,
         Moderation::FirstTime => Status::Pending,
     }
-}
-
-/// 128 random bits, in hex.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source");
-    hex(&bytes)
 }
 
 /// The keyed hash that stands for an identity in the database.
@@ -168,7 +161,7 @@ pub async fn create(
     let (identity, issued) = match new.identity.as_deref().filter(|i| is_identity(i)) {
         Some(identity) => (identity.to_owned(), false),
         None => (
-            from.key.map_or_else(random_token, |k| {
+            from.key.map_or_else(random_hex::<16>, |k| {
                 store::keyed_hex(secret, "identity of key", k, 16)
             }),
             true,
@@ -184,7 +177,7 @@ pub async fn create(
     // is stored.
     let window = i64::try_from(state.edit_window.as_millis()).unwrap_or(i64::MAX);
     let edit_token = (window > 0).then(|| {
-        from.key.map_or_else(random_token, |k| {
+        from.key.map_or_else(random_hex::<16>, |k| {
             store::keyed_hex(secret, "edit token of key", k, 16)
         })
     });

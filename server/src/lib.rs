@@ -59,12 +59,10 @@ pub async fn expire_idempotency_keys(store: Store, post_window: std::time::Durat
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
     loop {
         every_hour.tick().await;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(0);
-        let keys = millis(now.saturating_sub(IDEMPOTENCY_KEY_TTL));
-        let posts = millis(now.saturating_sub(post_window));
+        let now = clock::Clock::system().now();
+        let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let keys = now.saturating_sub(millis(IDEMPOTENCY_KEY_TTL));
+        let posts = now.saturating_sub(millis(post_window));
         match store.expire(keys, posts).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "expired idempotency keys and old posts"),
@@ -273,6 +271,13 @@ pub fn app(state: AppState, www: &Path) -> Router {
 /// `bytes` in lowercase hex: for tokens, tags and ETags.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `N` random bytes from the system's source, in hex: the server's tokens.
+pub(crate) fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    hex(&bytes)
 }
 
 /// Reads the whole body before the handler runs, within `deadline` from the moment the

@@ -32,7 +32,8 @@ impl Root {
 
     /// Whether every file that the URL path `path` could be answered with is inside.
     fn allows(&self, path: &str) -> bool {
-        let Some(decoded) = percent_decode(path) else {
+        // Decoded as `ServeDir` decodes it, so that both mean the same file.
+        let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
             return false;
         };
         let relative = decoded.trim_start_matches('/');
@@ -57,27 +58,6 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
-}
-
-/// `%XX` escapes decoded; `None` when that is not UTF-8.
-fn percent_decode(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h)? * 16 + hex(l)?) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The middleware: 404 for a path that would lead out of the folder.

@@ -15,15 +15,23 @@ type Stop = Box<dyn Fn() + Send>;
 /// How to stop the services that outlive a step, newest last, by number.
 static SERVICES: Mutex<Vec<(u64, Stop)>> = Mutex::new(Vec::new());
 
-/// Puts `command` in a process group of its own, led by the child.
-pub fn own_group(command: &mut std::process::Command) -> &mut std::process::Command {
+/// Runs `command` as a step: in a process group of its own, led by the child, known to
+/// the signal handler while it runs; `read` reads its output, then it is waited for.
+pub fn step(
+    command: &mut std::process::Command,
+    read: impl FnOnce(&mut std::process::Child) -> std::io::Result<()>,
+) -> std::io::Result<std::process::ExitStatus> {
     use std::os::unix::process::CommandExt;
-    command.process_group(0)
+    let mut child = command.process_group(0).spawn()?;
+    started(child.id());
+    let status = read(&mut child).and_then(|()| child.wait());
+    ended();
+    status
 }
 
 /// The step whose leader is `pid` has started. If a signal came meanwhile, it is
 /// stopped at once: no step outlives `cargo xtask test`.
-pub fn started(pid: u32) {
+fn started(pid: u32) {
     let mut step = STEP.lock().unwrap_or_else(|e| e.into_inner());
     if step.1 {
         kill_group(pid);
@@ -33,7 +41,7 @@ pub fn started(pid: u32) {
 }
 
 /// The step has ended.
-pub fn ended() {
+fn ended() {
     STEP.lock().unwrap_or_else(|e| e.into_inner()).0 = None;
 }
 

@@ -310,15 +310,7 @@ impl Tally {
             return;
         }
         println!("\n== {name}");
-        let status = children::own_group(&mut command)
-            .spawn()
-            .and_then(|mut child| {
-                children::started(child.id());
-                let status = child.wait();
-                children::ended();
-                status
-            });
-        match status {
+        match children::step(&mut command, |_| Ok(())) {
             Ok(s) if s.success() => self.passed += 1,
             other => {
                 eprintln!("error: {name} failed: {other:?}");
@@ -338,39 +330,33 @@ impl Tally {
         println!("\n== {name}");
         let (mut passed, mut failed, mut results) = (0, 0, 0);
         let mut started: usize = 0;
-        let status = children::own_group(&mut command)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                children::started(child.id());
-                let out = child.stdout.take().expect("stdout is piped");
-                let err = child.stderr.take().expect("stderr is piped");
-                // Standard error is echoed as it comes, and its `Running` lines counted.
-                let runs = std::thread::spawn(move || {
-                    let mut runs: usize = 0;
-                    for line in BufReader::new(err).lines().map_while(Result::ok) {
-                        eprintln!("{line}");
-                        if is_binary_start(&line) {
-                            runs += 1;
-                        }
-                    }
-                    runs
-                });
-                for line in BufReader::new(out).lines() {
-                    let line = line?;
-                    println!("{line}");
-                    if let Some((p, f)) = parse_result(&line) {
-                        passed += p;
-                        failed += f;
-                        results += 1;
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let status = children::step(&mut command, |child| {
+            let out = child.stdout.take().expect("stdout is piped");
+            let err = child.stderr.take().expect("stderr is piped");
+            // Standard error is echoed as it comes, and its `Running` lines counted.
+            let runs = std::thread::spawn(move || {
+                let mut runs: usize = 0;
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    if is_binary_start(&line) {
+                        runs += 1;
                     }
                 }
-                started = runs.join().unwrap_or(0);
-                let status = child.wait();
-                children::ended();
-                status
+                runs
             });
+            for line in BufReader::new(out).lines() {
+                let line = line?;
+                println!("{line}");
+                if let Some((p, f)) = parse_result(&line) {
+                    passed += p;
+                    failed += f;
+                    results += 1;
+                }
+            }
+            started = runs.join().unwrap_or(0);
+            Ok(())
+        });
         let unfinished = started.saturating_sub(results);
         if unfinished > 0 {
             eprintln!("error: {unfinished} test binaries of {name} ended without a result");

@@ -37,7 +37,7 @@ use axum::{
 use sha2::{Digest, Sha256};
 
 use super::pages::{Message, page};
-use crate::{AppState, hex, store::Store, text::Lang};
+use crate::{AppState, store::Store, text::Lang};
 
 /// The setting that holds the password's Argon2 hash (a PHC string).
 pub const PASSWORD: &str = "admin_password";
@@ -130,13 +130,6 @@ impl LoginLimiter {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&ip);
     }
-}
-
-/// A random token, 256 bits in hex.
-pub fn random_hex() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the system's random source");
-    hex(&bytes)
 }
 
 /// The client's address: behind a trusted proxy, the one it names.

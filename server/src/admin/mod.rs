@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use auth::{LoginLimiter, set_password};
-use auth::{Owner, OwnerForm, PASSWORD, SESSION, client, cookie, random_hex, same_origin};
+use auth::{Owner, OwnerForm, PASSWORD, SESSION, client, cookie, same_origin};
 use pages::{Edit, List, Login, Message, Row, page};
 
 use crate::{
@@ -301,7 +301,7 @@ async fn login(
         ));
     }
     state.logins.succeeded(ip);
-    let token = random_hex();
+    let token = crate::random_hex::<32>();
     let expires = state.clock.now() + i64::try_from(SESSION.as_millis()).unwrap_or(i64::MAX);
     state
         .store

@@ -17,7 +17,10 @@ use std::{sync::Arc, time::Duration};
 
 use causerie_protocol::Comment;
 
-use crate::store::{Delivery, Store};
+use crate::{
+    clock::Clock,
+    store::{Delivery, Store},
+};
 
 /// How often the outbox is looked at for deliveries that are due.
 const TICK: Duration = Duration::from_secs(1);
@@ -87,18 +90,12 @@ pub fn backoff_ms(attempts: i64) -> i64 {
         .min(3_600_000)
 }
 
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// Delivers the outbox to `destination`, for as long as the server runs.
 pub async fn deliver(store: Store, destination: Arc<dyn Destination>) {
     let mut every = tokio::time::interval(TICK);
     loop {
         every.tick().await;
-        let due = match store.due_deliveries(now_millis(), LEASE_MS).await {
+        let due = match store.due_deliveries(Clock::system().now(), LEASE_MS).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the outbox");
@@ -143,7 +140,7 @@ async fn deliver_one(
                 "delivery failed; will retry"
             );
             store
-                .retry_delivery(id, now_millis() + backoff_ms(attempts))
+                .retry_delivery(id, Clock::system().now() + backoff_ms(attempts))
                 .await
         }
     }

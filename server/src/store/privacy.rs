@@ -10,11 +10,10 @@ use super::*;
 pub struct Email(String);
 
 impl Email {
-    /// The address, trimmed; `None` when it is blank or not an address.
+    /// The address, sanitised by the rule every stored address met
+    /// (`causerie_protocol::email`); `None` when it is blank or not an address.
     pub fn parse(raw: &str) -> Option<Email> {
-        let email = raw.trim();
-        (!email.is_empty() && email.contains('@') && email.len() <= 254)
-            .then(|| Email(email.to_owned()))
+        causerie_protocol::email::parse(raw).ok().map(Email)
     }
 
     /// The address.
