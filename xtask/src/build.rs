@@ -89,6 +89,10 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         "--enable-multivalue",
     ];
     run(Command::new(wasm_opt(root))
+        // Flattening the code and rebuilding its control flow first (`--flatten
+        // --rereloop`) lets `-Oz` and the merging of similar functions find more: 755
+        // bytes brotli less than `-Oz` alone, measured on 2026-12-02 (52,404 → 51,649).
+        .args(["--flatten", "--rereloop", "--merge-similar-functions"])
         // Rust's wasm32 memory is the module's own, zero-filled, and its first page is
         // unused (the stack starts at 1 MiB), which lets wasm-opt drop more.
         .args([

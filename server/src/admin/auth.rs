@@ -305,3 +305,35 @@ impl FromRequest<AppState> for OwnerForm {
         Ok(OwnerForm { owner, fields })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Argon2 never runs on the async worker threads: a public GET would wait behind a
+    /// burst of logins. On a runtime of one thread, `verify` is polled against a task
+    /// that counts its turns: had the hash been checked on that thread, `verify` would
+    /// be done at its first poll, and the counter would never have run.
+    #[tokio::test(flavor = "current_thread")]
+    async fn argon2_runs_on_a_blocking_thread_so_logins_do_not_stall_gets() {
+        let salt = SaltString::encode_b64(&[7; 16]).unwrap();
+        let hash = Argon2::default()
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        let mut turns = 0u32;
+        let ticker = async {
+            loop {
+                tokio::task::yield_now().await;
+                turns += 1;
+            }
+        };
+        let verified = tokio::select! {
+            biased;
+            ok = verify(Some(hash.into_bytes()), "correct horse battery".into()) => ok,
+            _ = ticker => unreachable!("the ticker never ends"),
+        };
+        assert!(verified, "the right password is accepted");
+        assert!(turns > 0, "the runtime's thread stayed free while Argon2 ran");
+    }
+}
