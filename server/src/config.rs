@@ -310,6 +310,23 @@ pub enum Command {
     /// Moderate from a terminal, or set the admin password.
     #[command(subcommand)]
     Admin(Admin),
+    /// Writes every comment, private fields included, to standard output, in the JSON
+    /// Lines format of `docs/export.md`.
+    Export {
+        /// The format: `causerie`, Causerie's own.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Causerie)]
+        format: ExportFormat,
+        /// Only the comments of this site (its origin, as configured).
+        #[arg(long)]
+        site: Option<String>,
+    },
+}
+
+/// The formats of `causerie-server export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Causerie's own JSON Lines (`docs/export.md`).
+    Causerie,
 }
 
 /// `causerie-server admin …`

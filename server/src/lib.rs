@@ -17,6 +17,7 @@ pub mod clock;
 pub mod comments;
 pub mod config;
 mod error;
+pub mod export;
 mod feed;
 pub mod notify;
 pub mod privacy;
@@ -46,7 +47,7 @@ use tower_http::{
 };
 
 pub use admin::{export_json, set_password};
-pub use config::{Admin, Command, Config, ConfigError, Moderation, Site};
+pub use config::{Admin, Command, Config, ConfigError, ExportFormat, Moderation, Site};
 pub use serve::serve;
 
 /// How long an idempotency key is remembered: a retry within this time replays the first

@@ -1,10 +1,11 @@
 //! `causerie-server`: parse the configuration, open the store, serve until SIGTERM or
-//! Ctrl-C; or, with `admin …`, moderate or set the admin password from a terminal.
+//! Ctrl-C; or, with `admin …`, moderate or set the admin password from a terminal; or,
+//! with `export`, write every comment to standard output.
 
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
-use causerie_server::{Admin, AppState, Command, Config, Store, app};
+use causerie_server::{Admin, AppState, Command, Config, ExportFormat, Store, app};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -29,6 +30,22 @@ async fn main() -> anyhow::Result<()> {
         let outcome = admin(&store, command).await;
         store.close().await;
         return outcome;
+    }
+    if let Some(Command::Export { format, site }) = &config.command {
+        let ExportFormat::Causerie = format;
+        let sites = causerie_server::sites::Sites::new(&config);
+        let now = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis(),
+        )?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let outcome =
+            causerie_server::export::causerie(&store, &sites, site.as_deref(), now, &mut out).await;
+        store.close().await;
+        let written = outcome?;
+        eprintln!("{written} comments exported");
+        return Ok(());
     }
     let state = AppState::new(store.clone(), &config)?;
     tokio::spawn(causerie_server::expire_idempotency_keys(

@@ -334,6 +334,9 @@ mod tests {
             _ = ticker => unreachable!("the ticker never ends"),
         };
         assert!(verified, "the right password is accepted");
-        assert!(turns > 0, "the runtime's thread stayed free while Argon2 ran");
+        assert!(
+            turns > 0,
+            "the runtime's thread stayed free while Argon2 ran"
+        );
     }
 }

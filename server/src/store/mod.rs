@@ -25,9 +25,10 @@
 //! `writer.rs` new comments and the group commit, `comments.rs` reading threads and
 //! counts, `authors.rs` identities and the author's edit, `moderation.rs` the site
 //! owner's actions, `privacy.rs` anonymise and erase, `outbox.rs` deliveries,
-//! `sessions.rs` admin sessions and shared settings. What differs between SQLite and
-//! PostgreSQL is chosen where it differs, by `with_db!`'s `pg` (placeholders are `$1`
-//! in both), and the advisory locks of `writer.rs`.
+//! `sessions.rs` admin sessions and shared settings, `export.rs` every comment in pages.
+//! What differs between SQLite and PostgreSQL is chosen where it differs, by
+//! `with_db!`'s `pg` (placeholders are `$1` in both), and the advisory locks of
+//! `writer.rs`.
 
 use std::{
     collections::HashSet,
@@ -83,6 +84,7 @@ macro_rules! with_db {
 
 mod authors;
 mod comments;
+mod export;
 mod moderation;
 mod outbox;
 mod privacy;

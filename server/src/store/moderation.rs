@@ -26,6 +26,18 @@ pub struct Moderated {
     pub site: String,
 }
 
+impl From<ModeratedRow> for Moderated {
+    fn from(row: ModeratedRow) -> Moderated {
+        Moderated {
+            comment: row.comment.into(),
+            email: row.email,
+            spam: row.spam != 0,
+            ip: row.ip,
+            site: row.site,
+        }
+    }
+}
+
 impl Store {
     /// Comments for the site owner, e-mail included: held ones first (newest first),
     /// then the others (newest first), at most `limit` after the first `skip`. `search`
@@ -82,16 +94,7 @@ impl Store {
             .fetch_all(db)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|row| Moderated {
-                comment: row.comment.into(),
-                email: row.email,
-                spam: row.spam != 0,
-                ip: row.ip,
-                site: row.site,
-            })
-            .collect())
+        Ok(rows.into_iter().map(Moderated::from).collect())
     }
 
     /// Publishes the comments `ids`, and remembers their authors as known. Returns how

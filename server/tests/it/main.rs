@@ -12,6 +12,7 @@ mod admin;
 mod api;
 mod authors;
 mod config;
+mod export;
 mod notify;
 mod privacy;
 mod promises;
