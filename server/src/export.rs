@@ -7,7 +7,7 @@
 //! The comments are read in pages of ids (`Store::export_page`) and written as they
 //! come: an export of any size takes constant memory.
 
-use std::io::Write;
+use std::{io::Write, sync::Arc};
 
 use causerie_protocol::Status;
 use serde::Serialize;
@@ -64,44 +64,84 @@ pub enum ExportError {
     UnknownSite(String),
 }
 
-/// Writes the export to `out`: every comment, or those of the site whose origin is
-/// `site`. Returns how many comments it wrote.
-pub async fn causerie(
-    store: &Store,
-    sites: &Sites,
-    site: Option<&str>,
-    now: i64,
-    out: &mut impl Write,
-) -> Result<u64, ExportError> {
-    let key = match site {
-        None => None,
-        Some(origin) => Some(
-            sites
-                .all()
-                .iter()
-                .find(|s| s.origin == origin.trim_end_matches('/'))
-                .ok_or_else(|| ExportError::UnknownSite(origin.to_owned()))?
-                .key
-                .as_str(),
-        ),
-    };
-    let header = Header {
-        format: FORMAT,
-        version: VERSION,
-        exported: now,
-    };
-    serde_json::to_writer(&mut *out, &header).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    let (mut after, mut written) = (0, 0);
-    loop {
-        let page = store.export_page(key, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.comment.id;
+/// An export being read: its first line, then a page of comments at a time.
+pub struct Export {
+    store: Store,
+    sites: Arc<Sites>,
+    /// The site's key, or every site.
+    key: Option<String>,
+    /// The id of the last comment read.
+    after: i64,
+    /// The first line's time, until the line is written.
+    header: Option<i64>,
+}
+
+impl Export {
+    /// An export of every comment, or of those of the site whose origin is `site`.
+    pub fn new(
+        store: Store,
+        sites: Arc<Sites>,
+        site: Option<&str>,
+        now: i64,
+    ) -> Result<Export, ExportError> {
+        let key = match site {
+            None => None,
+            Some(origin) => Some(
+                sites
+                    .all()
+                    .iter()
+                    .find(|s| s.origin == origin.trim_end_matches('/'))
+                    .ok_or_else(|| ExportError::UnknownSite(origin.to_owned()))?
+                    .key
+                    .clone(),
+            ),
+        };
+        let mut export = Export::all(store, sites, now);
+        export.key = key;
+        Ok(export)
+    }
+
+    /// An export of every comment.
+    pub fn all(store: Store, sites: Arc<Sites>, now: i64) -> Export {
+        Export {
+            store,
+            sites,
+            key: None,
+            after: 0,
+            header: Some(now),
+        }
+    }
+
+    /// The next lines, and how many comments they hold: the first line alone, then a
+    /// page of comments at a time; `None` at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<(Vec<u8>, u64)>, ExportError> {
+        let mut out = Vec::new();
+        if let Some(exported) = self.header.take() {
+            let header = Header {
+                format: FORMAT,
+                version: VERSION,
+                exported,
+            };
+            serde_json::to_writer(&mut out, &header).map_err(std::io::Error::from)?;
+            out.push(b'\n');
+            return Ok(Some((out, 0)));
+        }
+        let page = self
+            .store
+            .export_page(self.key.as_deref(), self.after, PAGE)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = last.comment.id;
         for m in &page {
             let c = &m.comment;
             // A site stored as '' is the default one: named by its origin, so that the
             // export can be imported into a server with other sites.
-            let origin = sites.by_key(&m.site).map_or(m.site.as_str(), |s| &s.origin);
+            let origin = self
+                .sites
+                .by_key(&m.site)
+                .map_or(m.site.as_str(), |s| &s.origin);
             let status = match (m.spam, c.status) {
                 (true, _) => "spam",
                 (false, Status::Pending) => "pending",
@@ -121,10 +161,27 @@ pub async fn causerie(
                 deleted: c.deleted,
                 ip: m.ip.as_deref(),
             };
-            serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
-            writeln!(out)?;
-            written += 1;
+            serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from)?;
+            out.push(b'\n');
         }
+        Ok(Some((out, page.len() as u64)))
+    }
+}
+
+/// Writes the export to `out`: every comment, or those of the site whose origin is
+/// `site`. Returns how many comments it wrote.
+pub async fn causerie(
+    store: &Store,
+    sites: &Arc<Sites>,
+    site: Option<&str>,
+    now: i64,
+    out: &mut impl Write,
+) -> Result<u64, ExportError> {
+    let mut export = Export::new(store.clone(), sites.clone(), site, now)?;
+    let mut written = 0;
+    while let Some((lines, comments)) = export.next_chunk().await? {
+        out.write_all(&lines)?;
+        written += comments;
     }
     out.flush()?;
     Ok(written)

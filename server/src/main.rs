@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(Command::Export { format, site }) = &config.command {
         let ExportFormat::Causerie = format;
-        let sites = causerie_server::sites::Sites::new(&config);
+        let sites = std::sync::Arc::new(causerie_server::sites::Sites::new(&config));
         let now = i64::try_from(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?

@@ -150,3 +150,54 @@ async fn an_export_of_an_unknown_site_is_refused() {
     );
     assert!(out.is_empty(), "nothing was written");
 }
+
+/// The admin page's download: a POST with the session and its CSRF token, streamed as
+/// an attachment that no cache keeps; without the token, or without a session, nothing.
+#[tokio::test]
+async fn the_admin_page_downloads_the_export_by_post_with_its_csrf_token() {
+    let app = spawn(&[]).await;
+    let mut body = comment("/a", "Bonjour");
+    body["email"] = json!("ana@example.org");
+    app.post(body.to_string(), None).await;
+    causerie_server::set_password(&app.store, PASSWORD)
+        .await
+        .unwrap();
+    let (cookie, csrf) = app.login(PASSWORD).await;
+    assert!(
+        app.admin_page(&cookie, "/admin")
+            .await
+            .contains("action=\"/admin/export\""),
+        "the page offers it"
+    );
+
+    let refused = app
+        .post_form("/admin/export", "csrf=wrong", Some(&cookie))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.text().contains("ana@example.org"));
+    let anonymous = app
+        .post_form("/admin/export", &format!("csrf={csrf}"), None)
+        .await;
+    assert!(!anonymous.status.is_success(), "{}", anonymous.status);
+    assert!(!anonymous.text().contains("ana@example.org"));
+
+    let download = app
+        .post_form("/admin/export", &format!("csrf={csrf}"), Some(&cookie))
+        .await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.text());
+    assert_eq!(download.headers[header::CACHE_CONTROL], "no-store");
+    assert!(
+        download.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let text = download.text();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["format"], "causerie");
+    assert_eq!(lines[1]["email"], "ana@example.org");
+}
