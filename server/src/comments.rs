@@ -22,10 +22,15 @@
 //! - an author's edit takes them all but the honeypot, the form token and the rate limit
 //!   (the comment was posted through them already); an edit that would be held is held;
 //! - the site owner's own edit (`/admin`) is not moderated: it is the moderator's;
-//! - an import (a later issue) will skip the honeypot, the form token, the rate limit
-//!   and the moderation decision, since what it brings was posted and moderated on the
-//!   old system, and its status comes with it; it keeps validation, the site, the links
-//!   and duplicates.
+//! - an import (`import`) skips the defences and the moderation decision, since what it
+//!   brings was posted and moderated on the old system, and its status comes with it;
+//!   it keeps the site, and the validation of what is stored: a page that is no page is
+//!   refused, an address or a website that is not one is left out (and reported), and a
+//!   text over the limits of new comments is kept whole (and reported), since those
+//!   limits are for new comments. Its avatar is made as a new comment's, from a keyed
+//!   identity: the source's and the address (or the name), so that one commenter's
+//!   imported comments share one avatar, which confirms no address (a new comment's
+//!   avatar never comes from its address).
 
 use std::net::IpAddr;
 
@@ -327,4 +332,110 @@ fn author_error(change: AuthorChange) -> ApiError {
         AuthorChange::Duplicate => ApiError::Duplicate,
         AuthorChange::NotFound | AuthorChange::Done(_) => ApiError::NotFound,
     }
+}
+
+/// A comment as an importer read it, before the pipeline's rules.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// Its id in the source.
+    pub source_id: String,
+    /// Its parent's id in the source.
+    pub parent_source_id: Option<String>,
+    pub page: String,
+    pub author: String,
+    pub email: String,
+    pub url: Option<String>,
+    pub text: String,
+    /// Milliseconds since the Unix epoch.
+    pub created: i64,
+    pub status: Status,
+    pub spam: bool,
+    pub deleted: bool,
+    pub ip: Option<String>,
+}
+
+/// What the rules found in an imported comment: it is still imported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Its address was not one, and is left out.
+    pub invalid_email: bool,
+    /// Its website was not one, and is left out.
+    pub invalid_url: bool,
+    /// Its text or name is over the limits of new comments, and kept whole.
+    pub over_limits: bool,
+}
+
+/// Why an imported comment cannot be imported at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unimportable {
+    /// Its page is empty, too long, or holds control characters.
+    #[error("its page {0:?} is not a page id ({1})")]
+    Page(String, &'static str),
+}
+
+/// The import's step of the pipeline: the rules an imported comment meets (see the
+/// module's list), and what it becomes, for the store's `import_batch`.
+pub fn import(
+    secret: &[u8],
+    site: &crate::sites::Site,
+    source: &str,
+    c: Incoming,
+) -> Result<(store::ImportRow, Findings), Unimportable> {
+    causerie_protocol::check_page(&c.page)
+        .map_err(|p| Unimportable::Page(c.page.clone(), p.as_str()))?;
+    let mut findings = Findings::default();
+    let email = if c.email.trim().is_empty() {
+        String::new()
+    } else {
+        causerie_protocol::email::parse(&c.email).unwrap_or_else(|_| {
+            findings.invalid_email = true;
+            String::new()
+        })
+    };
+    let url = match c.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        None => None,
+        Some(raw) => causerie_protocol::website::parse(raw).unwrap_or_else(|_| {
+            findings.invalid_url = true;
+            None
+        }),
+    };
+    let too_long = |value: &str, max: usize| value.chars().count() > max;
+    findings.over_limits = too_long(&c.text, causerie_protocol::MAX_COMMENT_CHARS)
+        || too_long(&c.author, causerie_protocol::MAX_AUTHOR_CHARS);
+    // One commenter of one source, by address, else by name: one avatar.
+    let who = if email.is_empty() {
+        ["name ", c.author.trim()].concat()
+    } else {
+        ["email ", &email.to_lowercase()].concat()
+    };
+    let author_key = (!c.deleted && who.len() > 5).then(|| {
+        store::keyed(
+            secret,
+            "imported author",
+            &[source, "\n", &who].concat(),
+            16,
+        )
+    });
+    let avatar = author_key
+        .as_deref()
+        .map_or_else(String::new, |key| avatar(secret, key));
+    let row = store::ImportRow {
+        source: source.to_owned(),
+        source_id: c.source_id,
+        parent_source_id: c.parent_source_id,
+        site: site.key.clone(),
+        page: c.page,
+        author: c.author,
+        email,
+        url,
+        text: c.text,
+        created: c.created,
+        status: c.status,
+        spam: c.spam,
+        deleted: c.deleted,
+        ip: c.ip,
+        avatar,
+        author_key,
+    };
+    Ok((row, findings))
 }

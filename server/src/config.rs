@@ -320,6 +320,31 @@ pub enum Command {
         #[arg(long)]
         site: Option<String>,
     },
+    /// Imports comments from files (`docs/export.md`), while the server may be running.
+    /// Importing the same file again adds nothing; an import never deletes or changes a
+    /// comment.
+    Import {
+        /// The files' format.
+        #[arg(long = "from", value_enum, default_value_t = ImportFormat::Causerie)]
+        from: ImportFormat,
+        /// The site the comments go to (its origin), whatever the files say.
+        #[arg(long)]
+        site: Option<String>,
+        /// Reads and checks the files, and says what would be imported, but writes
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// The formats of `causerie-server import`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Causerie's own export (`docs/export.md`).
+    Causerie,
 }
 
 /// The formats of `causerie-server export`.

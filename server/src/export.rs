@@ -28,6 +28,8 @@ const PAGE: u32 = 1_000;
 struct Header {
     format: &'static str,
     version: u32,
+    /// This database's name (`import::database_name`).
+    database: String,
     exported: i64,
 }
 
@@ -120,6 +122,7 @@ impl Export {
             let header = Header {
                 format: FORMAT,
                 version: VERSION,
+                database: crate::import::database_name(&self.store),
                 exported,
             };
             serde_json::to_writer(&mut out, &header).map_err(std::io::Error::from)?;

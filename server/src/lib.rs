@@ -19,6 +19,7 @@ pub mod config;
 mod error;
 pub mod export;
 mod feed;
+pub mod import;
 pub mod notify;
 pub mod privacy;
 mod serve;
@@ -47,7 +48,9 @@ use tower_http::{
 };
 
 pub use admin::{export_json, set_password};
-pub use config::{Admin, Command, Config, ConfigError, ExportFormat, Moderation, Site};
+pub use config::{
+    Admin, Command, Config, ConfigError, ExportFormat, ImportFormat, Moderation, Site,
+};
 pub use serve::serve;
 
 /// How long an idempotency key is remembered: a retry within this time replays the first

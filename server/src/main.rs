@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
-use causerie_server::{Admin, AppState, Command, Config, ExportFormat, Store, app};
+use causerie_server::{Admin, AppState, Command, Config, ExportFormat, ImportFormat, Store, app};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -46,6 +46,23 @@ async fn main() -> anyhow::Result<()> {
         let written = outcome?;
         eprintln!("{written} comments exported");
         return Ok(());
+    }
+    if let Some(Command::Import {
+        from,
+        site,
+        dry_run,
+        files,
+    }) = &config.command
+    {
+        let ImportFormat::Causerie = from;
+        let sites = std::sync::Arc::new(causerie_server::sites::Sites::new(&config));
+        let options = causerie_server::import::Options {
+            site: site.clone(),
+            dry_run: *dry_run,
+        };
+        let outcome = import(&store, &sites, files, &options).await;
+        store.close().await;
+        return outcome;
     }
     let state = AppState::new(store.clone(), &config)?;
     tokio::spawn(causerie_server::expire_idempotency_keys(
@@ -128,6 +145,41 @@ async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
             println!("{} anonymised", store.anonymise(&address(email)?).await?)
         }
         Admin::Erase { email } => println!("{} erased", store.erase(&address(email)?).await?),
+    }
+    Ok(())
+}
+
+/// `causerie-server import`: each file in turn, and what it did (or, in a dry run,
+/// would do), per page and in all.
+async fn import(
+    store: &Store,
+    sites: &std::sync::Arc<causerie_server::sites::Sites>,
+    files: &[std::path::PathBuf],
+    options: &causerie_server::import::Options,
+) -> anyhow::Result<()> {
+    let would = if options.dry_run { "would be " } else { "" };
+    for file in files {
+        let report = causerie_server::import::causerie(store, sites, file, options).await?;
+        if options.dry_run {
+            println!("{}: per page (published, pending, spam):", file.display());
+            for ((site, page), [published, pending, spam]) in &report.pages {
+                let site = sites.by_key(site).map_or(site.as_str(), |s| &s.origin);
+                println!("  {site}{page}: {published}, {pending}, {spam}");
+            }
+        }
+        println!(
+            "{}: {} read, {} {would}added, {} there already; {} orphans (at the top level), \
+             {} invalid e-mail addresses and {} invalid websites (left out), {} texts over \
+             the limits of new comments (kept whole)",
+            file.display(),
+            report.read,
+            report.added,
+            report.present,
+            report.orphans,
+            report.invalid_emails,
+            report.invalid_urls,
+            report.over_limits,
+        );
     }
     Ok(())
 }

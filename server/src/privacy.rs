@@ -87,6 +87,9 @@ pub const MAP: &[Column] = &[
     col("comments", "spam", Nothing),
     col("comments", "deleted", Nothing),
     col("comments", "created", Nothing),
+    // Where an import brought it from: a format, a system's keyed name, an id there.
+    col("comments", "source", Nothing),
+    col("comments", "source_id", Nothing),
     cleared_to("author", Personal, Some("'—'"), "''"),
     cleared_to("email", Personal, Some("''"), "''"),
     cleared_to("url", Personal, Some("NULL"), "NULL"),

@@ -242,3 +242,86 @@ async fn two_servers_share_one_postgres() {
     }
     assert_eq!(accepted, room, "the limit holds across both servers");
 }
+
+/// An import killed with `kill -9` in the middle, then run again, ends with every
+/// comment there exactly once: each batch is one transaction, and each comment is found
+/// again by its source and its id there.
+#[tokio::test]
+async fn an_import_killed_mid_way_then_run_again_has_every_comment_once() {
+    const COMMENTS: usize = 30_000;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.jsonl");
+    let mut lines = vec![
+        json!({"format": "causerie", "version": 1, "database": "0123456789abcdef",
+               "exported": 0})
+        .to_string(),
+    ];
+    for id in 1..=COMMENTS as i64 {
+        // Every other comment answers the one before it.
+        let parent = (id % 2 == 0).then_some(id - 1);
+        lines.push(
+            json!({"id": id, "site": "", "page": format!("/p{}", id / 100), "parent": parent,
+                   "author": "Ana", "email": "ana@example.org", "url": null,
+                   "text": format!("n° {id}"), "created": 1_700_000_000_000_i64 + id,
+                   "status": "published", "deleted": false, "ip": null})
+            .to_string(),
+        );
+    }
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let database = format!("sqlite://{}/db/causerie.db", dir.path().display());
+    let import = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_causerie-server"));
+        command
+            .args(["--database", &database, "import"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+
+    // The database exists, as a running server's would.
+    let store = causerie_server::Store::open(&database).await.unwrap();
+    let mut first = Group::spawn(&mut import()).unwrap();
+    // Killed once some batches are in, and before the last.
+    let start = Instant::now();
+    let at_kill = loop {
+        let stored = store.count_all().await.unwrap_or(0);
+        if stored > 0 {
+            first.kill();
+            break store.count_all().await.unwrap();
+        }
+        if let Some(status) = first.try_wait() {
+            let mut said = String::new();
+            let _ = first
+                .child()
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut said);
+            panic!("the import ended ({status}) before it was killed: {said}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "nothing imported"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    assert!(
+        at_kill > 0 && (at_kill as usize) < COMMENTS,
+        "killed mid-way: {at_kill} of {COMMENTS}"
+    );
+
+    let again = import().output().unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        said.contains(&format!("{} there already", at_kill)),
+        "what was there is not imported again: {said}"
+    );
+    assert_eq!(store.count_all().await.unwrap(), COMMENTS as i64, "{said}");
+    store.close().await;
+}

@@ -25,7 +25,8 @@
 //! `writer.rs` new comments and the group commit, `comments.rs` reading threads and
 //! counts, `authors.rs` identities and the author's edit, `moderation.rs` the site
 //! owner's actions, `privacy.rs` anonymise and erase, `outbox.rs` deliveries,
-//! `sessions.rs` admin sessions and shared settings, `export.rs` every comment in pages.
+//! `sessions.rs` admin sessions and shared settings, `export.rs` every comment in pages,
+//! `import.rs` imported comments, found again by their source.
 //! What differs between SQLite and PostgreSQL is chosen where it differs, by
 //! `with_db!`'s `pg` (placeholders are `$1` in both), and the advisory locks of
 //! `writer.rs`.
@@ -85,6 +86,7 @@ macro_rules! with_db {
 mod authors;
 mod comments;
 mod export;
+mod import;
 mod moderation;
 mod outbox;
 mod privacy;
@@ -92,6 +94,7 @@ mod sessions;
 mod writer;
 
 pub use authors::{AuthorChange, AuthorView, Edit};
+pub use import::{ImportRow, Imported};
 pub use moderation::Moderated;
 pub use outbox::Delivery;
 pub use privacy::Email;

@@ -13,6 +13,7 @@ mod api;
 mod authors;
 mod config;
 mod export;
+mod import;
 mod notify;
 mod privacy;
 mod promises;
