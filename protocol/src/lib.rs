@@ -17,7 +17,7 @@ mod wire;
 pub mod email;
 pub mod website;
 
-pub use rules::{ValidComment, check_author, check_comment, check_page};
+pub use rules::{ValidComment, check_author, check_comment, check_page, without_forbidden};
 pub use wire::{
     Comment, CommentList, Counts, CountsQuery, EditComment, ErrorBody, ErrorCode, FieldError,
     NewComment, Status,

@@ -112,7 +112,27 @@ fn check_text(value: &str, max: usize, allowed: impl Fn(char) -> bool) -> Result
     Ok(())
 }
 
+/// `text` without the characters no comment may hold (`is_forbidden`), but tab, LF and
+/// CR where `lines` allows them: what is kept of a text that came from elsewhere (an
+/// import), which this side did not check when it was written.
+pub fn without_forbidden(text: &str, lines: bool) -> String {
+    text.chars()
+        .filter(|&c| (lines && matches!(c, '\t' | '\n' | '\r')) || !is_forbidden(c))
+        .collect()
+}
+
 /// C0 controls, and the two noncharacters that XML 1.0 forbids.
 fn is_forbidden(c: char) -> bool {
     c < ' ' || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+#[cfg(test)]
+mod forbidden_tests {
+    use super::*;
+
+    #[test]
+    fn without_forbidden_keeps_lines_only_where_allowed() {
+        assert_eq!(without_forbidden("a\u{0}b\nc\u{FFFE}\td", true), "ab\nc\td");
+        assert_eq!(without_forbidden("a\nb\u{7}", false), "ab");
+    }
 }

@@ -363,6 +363,8 @@ pub struct Findings {
     pub invalid_url: bool,
     /// Its text or name is over the limits of new comments, and kept whole.
     pub over_limits: bool,
+    /// Its text or name held control characters, which are left out.
+    pub cleaned: bool,
 }
 
 /// Why an imported comment cannot be imported at all.
@@ -399,6 +401,12 @@ pub fn import(
             None
         }),
     };
+    // What no comment may hold (NUL, other controls) goes: a feed could not carry it,
+    // nor PostgreSQL store a NUL.
+    let text = causerie_protocol::without_forbidden(&c.text, true);
+    let author = causerie_protocol::without_forbidden(&c.author, false);
+    findings.cleaned = text.len() != c.text.len() || author.len() != c.author.len();
+    let c = Incoming { text, author, ..c };
     let too_long = |value: &str, max: usize| value.chars().count() > max;
     findings.over_limits = too_long(&c.text, causerie_protocol::MAX_COMMENT_CHARS)
         || too_long(&c.author, causerie_protocol::MAX_AUTHOR_CHARS);

@@ -11,7 +11,7 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read},
     path::Path,
     sync::Arc,
 };
@@ -24,6 +24,9 @@ use crate::{
     sites::{Site, Sites},
     store::{ImportRow, Imported, Store, keyed_hex},
 };
+
+/// The longest line read, in bytes: far more than any comment's.
+const MAX_LINE: u64 = 4 << 20;
 
 /// How many comments go in one transaction.
 const BATCH: usize = 500;
@@ -63,6 +66,8 @@ pub struct Report {
     pub invalid_urls: u64,
     /// Texts or names over the limits of new comments, kept whole.
     pub over_limits: u64,
+    /// Texts or names whose control characters were left out.
+    pub cleaned: u64,
     /// Per site and page: published, pending, spam.
     pub pages: BTreeMap<(String, String), [u64; 3]>,
 }
@@ -228,6 +233,7 @@ async fn write(
                 report.invalid_emails += u64::from(findings.invalid_email);
                 report.invalid_urls += u64::from(findings.invalid_url);
                 report.over_limits += u64::from(findings.over_limits);
+                report.cleaned += u64::from(findings.cleaned);
                 report.count(&row);
             }
         }
@@ -286,11 +292,33 @@ type Comments = Box<dyn Iterator<Item = Result<(u64, Line), ImportError>> + Send
 fn lines(file: &Path, name: &str) -> Result<(String, Comments), ImportError> {
     let owned = name.to_owned();
     let io = move |e: std::io::Error| ImportError::Io(e, owned.clone());
-    let mut lines = BufReader::new(std::fs::File::open(file).map_err(&io)?).split(b'\n');
-    let first = lines
-        .next()
-        .ok_or_else(|| malformed(name, 1, "the file is empty".into()))?
-        .map_err(&io)?;
+    let mut reader = BufReader::new(std::fs::File::open(file).map_err(&io)?);
+    // Lines are read whole, up to a bound: a file of one endless line cannot take the
+    // machine's memory.
+    let mut lines = std::iter::from_fn(move || {
+        let mut line = Vec::new();
+        match (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) => None,
+            Ok(_) if line.len() as u64 > MAX_LINE => Some(Err(None)),
+            Ok(_) => {
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                }
+                Some(Ok(line))
+            }
+            Err(e) => Some(Err(Some(e))),
+        }
+    });
+    let too_long = |number: u64| malformed(name, number, format!("a line over {MAX_LINE} bytes"));
+    let first = match lines.next() {
+        None => return Err(malformed(name, 1, "the file is empty".into())),
+        Some(Err(None)) => return Err(too_long(1)),
+        Some(Err(Some(e))) => return Err(io(e)),
+        Some(Ok(first)) => first,
+    };
     let header: Header = serde_json::from_slice(&first).map_err(|_| {
         malformed(
             name,
@@ -313,7 +341,17 @@ fn lines(file: &Path, name: &str) -> Result<(String, Comments), ImportError> {
     let name = name.to_owned();
     let comments = lines.enumerate().map(move |(i, bytes)| {
         let number = i as u64 + 2;
-        let bytes = bytes.map_err(&io)?;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(None) => {
+                return Err(malformed(
+                    &name,
+                    number,
+                    format!("a line over {MAX_LINE} bytes"),
+                ));
+            }
+            Err(Some(e)) => return Err(io(e)),
+        };
         if bytes.is_empty() {
             return Err(malformed(&name, number, "an empty line".into()));
         }

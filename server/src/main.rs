@@ -170,7 +170,7 @@ async fn import(
         println!(
             "{}: {} read, {} {would}added, {} there already; {} orphans (at the top level), \
              {} invalid e-mail addresses and {} invalid websites (left out), {} texts over \
-             the limits of new comments (kept whole)",
+             the limits of new comments (kept whole), {} with control characters (left out)",
             file.display(),
             report.read,
             report.added,
@@ -179,6 +179,7 @@ async fn import(
             report.invalid_emails,
             report.invalid_urls,
             report.over_limits,
+            report.cleaned,
         );
     }
     Ok(())

@@ -260,7 +260,7 @@ async fn an_orphan_comes_in_at_the_top_level() {
         &file,
         [
             header.to_string(),
-            line(2, Some(1), "orphelin"),
+            line(2, Some(1), "orphe\u{0}lin"),
             line(3, Some(2), "sa réponse"),
         ]
         .join("\n"),
@@ -270,6 +270,7 @@ async fn an_orphan_comes_in_at_the_top_level() {
     let report = import_file(&app, &file, false).await.unwrap();
     assert_eq!((report.added, report.orphans), (2, 1), "{report:?}");
     assert_eq!((report.invalid_emails, report.invalid_urls), (2, 2));
+    assert_eq!(report.cleaned, 1, "a NUL is left out: {report:?}");
     let thread = app.get("/api/v1/comments?page=/o").await.json();
     let comments = thread["comments"].as_array().unwrap();
     assert_eq!(comments[0]["parent"], Value::Null, "{thread}");
