@@ -325,3 +325,29 @@ async fn an_import_killed_mid_way_then_run_again_has_every_comment_once() {
     assert_eq!(store.count_all().await.unwrap(), COMMENTS as i64, "{said}");
     store.close().await;
 }
+
+/// Processes that open a new SQLite database at the same moment (a server starting as
+/// an import does) migrate it in turn: every one of them opens it.
+#[test]
+fn processes_opening_a_new_sqlite_database_together_all_open_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/db/causerie.db", dir.path().display());
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_causerie-server"))
+                .args(["--database", &database, "admin", "list"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+}

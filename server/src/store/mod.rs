@@ -320,6 +320,29 @@ fn create_private(file: &Path) -> std::io::Result<()> {
     }
 }
 
+/// An exclusive lock on `<database>-migrate`, held while it lives: waited for without
+/// blocking the runtime's thread.
+async fn migration_lock(file: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = file.as_os_str().to_owned();
+    name.push("-migrate");
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(name)?;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite://path`,
     /// or `postgres://user@host/database`.
@@ -354,6 +377,14 @@ impl Store {
                 .max_connections(8)
                 .connect_with(options.clone())
                 .await?;
+            // sqlx's SQLite migrator takes no lock: two processes opening a new database
+            // at once (a server, and an import) would both migrate, and one would fail.
+            // They take turns on a lock file beside the database.
+            let _migrating = if file == Path::new(":memory:") {
+                None
+            } else {
+                Some(migration_lock(file).await.map_err(sqlx::Error::Io)?)
+            };
             SQLITE.run(&pool).await?;
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
