@@ -375,6 +375,12 @@ pub enum Unimportable {
     Page(String, &'static str),
 }
 
+/// Whether a comment on `page` can be imported at all: the one rule of the import step
+/// that refuses, which an importer checks of a whole file before it writes anything.
+pub fn importable(page: &str) -> Result<(), Unimportable> {
+    causerie_protocol::check_page(page).map_err(|p| Unimportable::Page(page.to_owned(), p.as_str()))
+}
+
 /// The import's step of the pipeline: the rules an imported comment meets (see the
 /// module's list), and what it becomes, for the store's `import_batch`.
 pub fn import(
@@ -383,8 +389,7 @@ pub fn import(
     source: &str,
     c: Incoming,
 ) -> Result<(store::ImportRow, Findings), Unimportable> {
-    causerie_protocol::check_page(&c.page)
-        .map_err(|p| Unimportable::Page(c.page.clone(), p.as_str()))?;
+    importable(&c.page)?;
     let mut findings = Findings::default();
     let email = if c.email.trim().is_empty() {
         String::new()

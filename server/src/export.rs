@@ -90,9 +90,7 @@ impl Export {
             None => None,
             Some(origin) => Some(
                 sites
-                    .all()
-                    .iter()
-                    .find(|s| s.origin == origin.trim_end_matches('/'))
+                    .configured(origin)
                     .ok_or_else(|| ExportError::UnknownSite(origin.to_owned()))?
                     .key
                     .clone(),

@@ -147,8 +147,7 @@ pub async fn causerie(
         if forced.is_none() {
             site_of(sites, &line.site).map_err(|e| malformed(&name, number, e.to_string()))?;
         }
-        comments::import(store.secret(), sites.default_site(), "", incoming(line))
-            .map_err(|e| malformed(&name, number, e.to_string()))?;
+        comments::importable(&line.page).map_err(|e| malformed(&name, number, e.to_string()))?;
     }
     if source == database_name(store) {
         return Err(ImportError::SameDatabase(name));
@@ -156,8 +155,8 @@ pub async fn causerie(
     let source = ["causerie:", &source].concat();
     // Second pass: through the pipeline, into the store, a batch at a time.
     let mut report = Report::default();
-    let mut dry = DryRun::default();
-    let mut batch: Vec<(ImportRow, comments::Findings)> = Vec::with_capacity(BATCH);
+    let mut dry = options.dry_run.then(DryRun::default);
+    let mut batch = Batch::default();
     let (_, second_pass) = lines(file, &name)?;
     for item in second_pass {
         let (number, line) = item?;
@@ -165,26 +164,15 @@ pub async fn causerie(
             Some(site) => site.clone(),
             None => site_of(sites, &line.site)?.clone(),
         };
-        let made = comments::import(store.secret(), &site, &source, incoming(line))
+        let (row, findings) = comments::import(store.secret(), &site, &source, incoming(line))
             .map_err(|e| malformed(&name, number, e.to_string()))?;
-        batch.push(made);
-        if batch.len() == BATCH {
-            write(
-                store,
-                &mut batch,
-                &mut report,
-                options.dry_run.then_some(&mut dry),
-            )
-            .await?;
+        batch.rows.push(row);
+        batch.findings.push(findings);
+        if batch.rows.len() == BATCH {
+            batch.write(store, &mut report, dry.as_mut()).await?;
         }
     }
-    write(
-        store,
-        &mut batch,
-        &mut report,
-        options.dry_run.then_some(&mut dry),
-    )
-    .await?;
+    batch.write(store, &mut report, dry.as_mut()).await?;
     Ok(report)
 }
 
@@ -194,51 +182,62 @@ struct DryRun {
     added: std::collections::HashSet<String>,
 }
 
-/// Writes `batch` (or, in a dry run, only counts it), and empties it.
-async fn write(
-    store: &Store,
-    batch: &mut Vec<(ImportRow, comments::Findings)>,
-    report: &mut Report,
-    dry_run: Option<&mut DryRun>,
-) -> Result<(), ImportError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<ImportRow> = batch.iter().map(|(row, _)| row.clone()).collect();
-    let outcomes = match dry_run {
-        None => store.import_batch(&rows).await?,
-        Some(dry) => {
-            let known = store.imported_ids(&rows).await?;
-            rows.iter()
-                .map(|row| {
-                    if known.contains(&row.source_id) {
-                        return Imported::Present;
-                    }
-                    let orphan = row.parent_source_id.as_ref().is_some_and(|parent| {
-                        !known.contains(parent) && !dry.added.contains(parent)
-                    });
-                    dry.added.insert(row.source_id.clone());
-                    Imported::Added { id: 0, orphan }
-                })
-                .collect()
+/// The comments of the next transaction, and what the rules found in each.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<ImportRow>,
+    findings: Vec<comments::Findings>,
+}
+
+impl Batch {
+    /// Writes the batch (or, in a dry run, only counts it), and empties it.
+    async fn write(
+        &mut self,
+        store: &Store,
+        report: &mut Report,
+        dry_run: Option<&mut DryRun>,
+    ) -> Result<(), ImportError> {
+        if self.rows.is_empty() {
+            return Ok(());
         }
-    };
-    for ((row, findings), outcome) in batch.drain(..).zip(outcomes) {
-        report.read += 1;
-        match outcome {
-            Imported::Present => report.present += 1,
-            Imported::Added { orphan, .. } => {
-                report.added += 1;
-                report.orphans += u64::from(orphan);
-                report.invalid_emails += u64::from(findings.invalid_email);
-                report.invalid_urls += u64::from(findings.invalid_url);
-                report.over_limits += u64::from(findings.over_limits);
-                report.cleaned += u64::from(findings.cleaned);
-                report.count(&row);
+        let outcomes = match dry_run {
+            None => store.import_batch(&self.rows).await?,
+            Some(dry) => {
+                let known = store.imported_ids(&self.rows).await?;
+                self.rows
+                    .iter()
+                    .map(|row| {
+                        if known.contains(&row.source_id) {
+                            return Imported::Present;
+                        }
+                        let orphan = row.parent_source_id.as_ref().is_some_and(|parent| {
+                            !known.contains(parent) && !dry.added.contains(parent)
+                        });
+                        dry.added.insert(row.source_id.clone());
+                        Imported::Added { id: 0, orphan }
+                    })
+                    .collect()
+            }
+        };
+        for ((row, findings), outcome) in self.rows.iter().zip(&self.findings).zip(outcomes) {
+            report.read += 1;
+            match outcome {
+                Imported::Present => report.present += 1,
+                Imported::Added { orphan, .. } => {
+                    report.added += 1;
+                    report.orphans += u64::from(orphan);
+                    report.invalid_emails += u64::from(findings.invalid_email);
+                    report.invalid_urls += u64::from(findings.invalid_url);
+                    report.over_limits += u64::from(findings.over_limits);
+                    report.cleaned += u64::from(findings.cleaned);
+                    report.count(row);
+                }
             }
         }
+        self.rows.clear();
+        self.findings.clear();
+        Ok(())
     }
-    Ok(())
 }
 
 fn malformed(file: &str, line: u64, message: String) -> ImportError {
@@ -251,15 +250,12 @@ fn malformed(file: &str, line: u64, message: String) -> ImportError {
 
 /// The configured site whose origin is `origin` ('' is the default site).
 fn site_of<'a>(sites: &'a Sites, origin: &str) -> Result<&'a Site, ImportError> {
-    let origin = origin.trim_end_matches('/');
     if origin.is_empty() {
         return Ok(sites.default_site());
     }
     sites
-        .all()
-        .iter()
-        .find(|s| s.origin == origin)
-        .ok_or_else(|| ImportError::UnknownSite(origin.to_owned()))
+        .configured(origin)
+        .ok_or_else(|| ImportError::UnknownSite(origin.trim_end_matches('/').to_owned()))
 }
 
 fn incoming(line: Line) -> Incoming {

@@ -34,11 +34,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Export { format, site }) = &config.command {
         let ExportFormat::Causerie = format;
         let sites = std::sync::Arc::new(causerie_server::sites::Sites::new(&config));
-        let now = i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis(),
-        )?;
+        let now = causerie_server::clock::Clock::system().now();
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let outcome =
             causerie_server::export::causerie(&store, &sites, site.as_deref(), now, &mut out).await;

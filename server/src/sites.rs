@@ -71,6 +71,12 @@ impl Sites {
             .unwrap_or(&self.sites[0])
     }
 
+    /// The configured site whose origin is `origin` (a trailing `/` aside), if any.
+    pub fn configured(&self, origin: &str) -> Option<&Site> {
+        let origin = origin.trim_end_matches('/');
+        self.sites.iter().find(|s| s.origin == origin)
+    }
+
     /// The site stored as `key`, if it is still configured.
     pub fn by_key(&self, key: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.key == key)
