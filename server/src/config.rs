@@ -313,20 +313,27 @@ pub enum Command {
     /// Writes every comment, private fields included, to standard output, in the JSON
     /// Lines format of `docs/export.md`.
     Export {
-        /// The format: `causerie`, Causerie's own.
+        /// The format: `causerie`, Causerie's own, which keeps everything; `wordpress`,
+        /// a WXR file that WordPress's importer reads.
         #[arg(long, value_enum, default_value_t = ExportFormat::Causerie)]
         format: ExportFormat,
         /// Only the comments of this site (its origin, as configured).
         #[arg(long)]
         site: Option<String>,
     },
-    /// Imports comments from files (`docs/export.md`), while the server may be running.
+    /// Imports comments from files (`docs/export.md`), while the server may be running:
+    /// WordPress and Disqus exports, Isso databases, Remark42 backups, or our own export.
     /// Importing the same file again adds nothing; an import never deletes or changes a
     /// comment.
     Import {
-        /// The files' format.
-        #[arg(long = "from", value_enum, default_value_t = ImportFormat::Causerie)]
-        from: ImportFormat,
+        /// The files' format; without it, it is recognised from each file.
+        #[arg(long = "from", value_enum)]
+        from: Option<crate::import::Format>,
+        /// A site that moved: pages whose address starts with OLD are taken as if it
+        /// started with NEW (`--map https://old.example.com/blog/=/`). May be repeated;
+        /// the first that matches is used.
+        #[arg(long = "map", value_name = "OLD=NEW", value_parser = parse_map)]
+        maps: Vec<(String, String)>,
         /// The site the comments go to (its origin), whatever the files say.
         #[arg(long)]
         site: Option<String>,
@@ -340,11 +347,16 @@ pub enum Command {
     },
 }
 
-/// The formats of `causerie-server import`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ImportFormat {
-    /// Causerie's own export (`docs/export.md`).
-    Causerie,
+/// `--map OLD=NEW`: the address split at its last `=` (a query may hold others).
+fn parse_map(value: &str) -> Result<(String, String), String> {
+    match value.rsplit_once('=') {
+        Some((old, new)) if !old.is_empty() && !new.is_empty() => {
+            Ok((old.to_owned(), new.to_owned()))
+        }
+        _ => Err(format!(
+            "{value:?} is not OLD=NEW (as in https://old.example.com/blog/=/)"
+        )),
+    }
 }
 
 /// The formats of `causerie-server export`.
@@ -352,6 +364,8 @@ pub enum ImportFormat {
 pub enum ExportFormat {
     /// Causerie's own JSON Lines (`docs/export.md`).
     Causerie,
+    /// A WordPress export (WXR 1.2): comments under an `<item>` per page.
+    Wordpress,
 }
 
 /// `causerie-server admin …`

@@ -7,6 +7,8 @@ use std::fmt::Write;
 
 use causerie_protocol::Comment;
 
+use crate::dates::rfc3339;
+
 /// The most entries a feed carries: the newest comments.
 pub const MAX_ENTRIES: usize = 100;
 
@@ -114,47 +116,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Milliseconds since the Unix epoch as an RFC 3339 UTC date-time, to the second.
-pub fn rfc3339(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_rfc3339() {
-        let cases = [
-            (0, "1970-01-01T00:00:00Z"),
-            (951_782_400_000, "2000-02-29T00:00:00Z"),
-            (1_764_330_000_123, "2025-11-28T11:40:00Z"),
-            (4_102_444_799_000, "2099-12-31T23:59:59Z"),
-            (-1_000, "1969-12-31T23:59:59Z"),
-        ];
-        for (millis, expected) in cases {
-            assert_eq!(rfc3339(millis), expected, "{millis}");
-        }
-    }
 
     #[test]
     fn escapes_markup() {

@@ -16,6 +16,7 @@ mod cache;
 pub mod clock;
 pub mod comments;
 pub mod config;
+mod dates;
 mod error;
 pub mod export;
 mod feed;
@@ -48,9 +49,7 @@ use tower_http::{
 };
 
 pub use admin::{export_json, set_password};
-pub use config::{
-    Admin, Command, Config, ConfigError, ExportFormat, ImportFormat, Moderation, Site,
-};
+pub use config::{Admin, Command, Config, ConfigError, ExportFormat, Moderation, Site};
 pub use serve::serve;
 
 /// How long an idempotency key is remembered: a retry within this time replays the first

@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
-use causerie_server::{Admin, AppState, Command, Config, ExportFormat, ImportFormat, Store, app};
+use causerie_server::{Admin, AppState, Command, Config, ExportFormat, Store, app};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -32,12 +32,18 @@ async fn main() -> anyhow::Result<()> {
         return outcome;
     }
     if let Some(Command::Export { format, site }) = &config.command {
-        let ExportFormat::Causerie = format;
         let sites = std::sync::Arc::new(causerie_server::sites::Sites::new(&config));
         let now = causerie_server::clock::Clock::system().now();
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let outcome =
-            causerie_server::export::causerie(&store, &sites, site.as_deref(), now, &mut out).await;
+        let site = site.as_deref();
+        let outcome = match format {
+            ExportFormat::Causerie => {
+                causerie_server::export::causerie(&store, &sites, site, now, &mut out).await
+            }
+            ExportFormat::Wordpress => {
+                causerie_server::export::wordpress(&store, &sites, site, now, &mut out).await
+            }
+        };
         store.close().await;
         let written = outcome?;
         eprintln!("{written} comments exported");
@@ -45,15 +51,17 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(Command::Import {
         from,
+        maps,
         site,
         dry_run,
         files,
     }) = &config.command
     {
-        let ImportFormat::Causerie = from;
         let sites = std::sync::Arc::new(causerie_server::sites::Sites::new(&config));
         let options = causerie_server::import::Options {
+            from: *from,
             site: site.clone(),
+            maps: maps.clone(),
             dry_run: *dry_run,
         };
         let outcome = import(&store, &sites, files, &options).await;
@@ -155,18 +163,31 @@ async fn import(
 ) -> anyhow::Result<()> {
     let would = if options.dry_run { "would be " } else { "" };
     for file in files {
-        let report = causerie_server::import::causerie(store, sites, file, options).await?;
+        // On a terminal only: comments checked, then imported, with the rate and the time
+        // left; the summary below is printed in every case.
+        let progress =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+                .with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} {wide_bar} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+                    )
+                    .expect("a valid template"),
+                );
+        let report = causerie_server::import::run(store, sites, file, options, &progress).await?;
         if options.dry_run {
             println!("{}: per page (published, pending, spam):", file.display());
             for ((site, page), [published, pending, spam]) in &report.pages {
-                let site = sites.by_key(site).map_or(site.as_str(), |s| &s.origin);
+                let site = sites
+                    .by_key(site)
+                    .map_or(site.as_ref(), |s| s.origin.as_str());
                 println!("  {site}{page}: {published}, {pending}, {spam}");
             }
         }
         println!(
             "{}: {} read, {} {would}added, {} there already; {} orphans (at the top level), \
              {} invalid e-mail addresses and {} invalid websites (left out), {} texts over \
-             the limits of new comments (kept whole), {} with control characters (left out)",
+             the limits of new comments (kept whole), {} with control characters (left out); \
+             {} pingbacks and trackbacks and {} trashed comments left out",
             file.display(),
             report.read,
             report.added,
@@ -176,6 +197,8 @@ async fn import(
             report.invalid_urls,
             report.over_limits,
             report.cleaned,
+            report.pingbacks,
+            report.trashed,
         );
     }
     Ok(())

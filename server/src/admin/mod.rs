@@ -33,8 +33,8 @@ use pages::{Edit, List, Login, Message, Row, page};
 
 use crate::{
     AppState,
+    dates::rfc3339,
     error::ApiError,
-    feed::rfc3339,
     store::{Email, Moderated},
     text::Lang,
 };

@@ -53,10 +53,21 @@ async fn import_file(
     dry_run: bool,
 ) -> Result<Report, ImportError> {
     let options = Options {
-        site: None,
+        from: Some(import::Format::Causerie),
         dry_run,
+        ..Options::default()
     };
-    import::causerie(&app.store, &app.state.sites, file, &options).await
+    import_with(app, file, &options).await
+}
+
+/// Imports `file` as `causerie-server import` does, without its progress bar.
+pub async fn import_with(
+    app: &TestApp,
+    file: &std::path::Path,
+    options: &Options,
+) -> Result<Report, ImportError> {
+    let progress = indicatif::ProgressBar::hidden();
+    import::run(&app.store, &app.state.sites, file, options, &progress).await
 }
 
 /// A database with a bit of everything: three levels of replies, a held comment, spam, a

@@ -12,6 +12,10 @@ use std::{io::Write, sync::Arc};
 use causerie_protocol::Status;
 use serde::Serialize;
 
+mod wordpress;
+
+pub use wordpress::wordpress;
+
 use crate::{sites::Sites, store::Store};
 
 /// The name of the format, in its first line.
