@@ -4,7 +4,8 @@
  *
  * Attributes, all optional:
  *   data-backend  the comment server's origin (default: this script's origin)
- *   data-page     the thread id (default: the path of <link rel=canonical>, else location.pathname)
+ *   data-page     the thread id (default: the path of <link rel=canonical>, else of the page; with its
+ *                 query when the path names no page, as WordPress's /?p=4: the import's rule)
  *   data-lang     the language (default: the page's <html lang>, else the browser's, else English); the
  *                 widget's messages for it are fetched with the wasm, from pkg/i18n/ (English too:
  *                 no language is built into the wasm)
@@ -30,13 +31,17 @@
   var data = script.dataset;
   var src = new URL(script.src, location.href);
 
+  function id(url) {
+    var p = url.pathname;
+    return p == "/" || /\.php$/.test(p) ? p + url.search : p;
+  }
   function page() {
     if (data.page) return data.page;
     var canonical = document.querySelector("link[rel=canonical]");
     if (canonical && canonical.href) {
-      try { return new URL(canonical.href, location.href).pathname; } catch (e) { /* fall through */ }
+      try { return id(new URL(canonical.href, location.href)); } catch (e) { /* fall through */ }
     }
-    return location.pathname;
+    return id(location);
   }
 
   var backend = data.backend || src.origin;

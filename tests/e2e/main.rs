@@ -16,6 +16,8 @@ mod accessibility;
 mod authors;
 mod durability;
 mod hostile;
+mod imports;
+mod isso;
 mod languages;
 mod moderation;
 mod posting;

@@ -38,13 +38,7 @@ struct Row {
 /// Runs the thread benchmark: 50 comments once with `quick`, else 50 and 5,000, each the
 /// median of three cold runs.
 pub fn threads(root: &Path, quick: bool) -> Result<()> {
-    crate::tools::run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "causerie-server",
-    ]))?;
+    release_server()?;
     let sizes: &[usize] = if quick { &[50] } else { &[50, 5_000] };
     let runs = if quick { 1 } else { 3 };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -343,6 +337,17 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Builds the release server, which the benchmarks run.
+pub fn release_server() -> Result<()> {
+    crate::tools::run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "causerie-server",
+    ]))
 }
 
 pub fn free_port() -> Result<u16> {

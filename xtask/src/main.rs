@@ -6,13 +6,16 @@
 //! - `cargo xtask test`  installs what is missing, then runs every check and test, and
 //!   ends with one line: `N passed, M failed`.
 //! - `cargo xtask bench` measures what a reader downloads, and how fast threads of 50 and
-//!   5,000 comments show in headless Chromium (`--quick`: 50 comments once, for CI).
+//!   5,000 comments show in headless Chromium (`--quick`: 50 comments once, for CI), side
+//!   by side with Isso, and how fast a WordPress export of a million comments imports
+//!   (`--import`: that alone).
 //! - `cargo xtask screenshots` takes the README's screenshots of the demo's comments.
 //! - `cargo xtask build` builds the widget into `www/pkg/` and checks its byte budgets.
 
 mod bench;
 mod build;
 mod children;
+mod imports;
 mod peers;
 mod postgres;
 #[cfg(test)]
@@ -27,7 +30,8 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo | test | bench [--quick] | screenshots | build>";
+const USAGE: &str =
+    "usage: cargo xtask <demo | test | bench [--quick] [--import] | screenshots | build>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +40,10 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("demo") => demo(&root),
         Some("test") => test(&root),
+        Some("bench") if args.iter().any(|a| a == "--import") => {
+            bench::release_server()?;
+            imports::import(&root, args.iter().any(|a| a == "--quick"))
+        }
         Some("bench") => bench(&root, args.iter().any(|a| a == "--quick")),
         Some("screenshots") => screenshots(&root),
         Some("build") => {
@@ -197,9 +205,22 @@ fn test(root: &Path) -> Result<()> {
             None
         }
     };
+    // A real Isso, whose database an end-to-end test imports (as the bench compares).
+    let isso = match peers::install_isso(root) {
+        Ok(venv) => Some(venv),
+        Err(e) => {
+            // That test then fails, and says why; the others still run.
+            eprintln!("error: cannot install Isso: {e:#}");
+            tally.failed += 1;
+            None
+        }
+    };
     let on_postgres = |mut command: Command| {
         if let Some(server) = &postgres {
             command.env("CAUSERIE_TEST_POSTGRES", server.url());
+        }
+        if let Some(venv) = &isso {
+            command.env("CAUSERIE_TEST_ISSO", venv);
         }
         command
     };
@@ -282,6 +303,7 @@ fn bench(root: &Path, quick: bool) -> Result<()> {
     }
     let reader = build::reader_total(&sizes, |s| s.brotli);
     peers::compare(root, quick, reader)?;
+    imports::import(root, quick)?;
     Ok(())
 }
 

@@ -273,7 +273,7 @@ fn load_average() -> String {
 }
 
 /// Isso and gunicorn in a virtual environment under `target/isso`, made once.
-fn install_isso(root: &Path) -> Result<PathBuf> {
+pub fn install_isso(root: &Path) -> Result<PathBuf> {
     let venv = root.join("target/isso");
     let marker = venv.join(format!("{ISSO} {GUNICORN}"));
     if marker.exists() {

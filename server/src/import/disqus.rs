@@ -10,12 +10,12 @@ use std::{collections::HashMap, path::Path};
 use causerie_protocol::Status;
 
 use super::{
-    Entry, ImportError, Incoming, Opened, Place,
+    Entry, ImportError, Incoming, Opened, Pass, Place,
     html::{Newlines, to_text},
     xml::{Node, Xml},
 };
 
-pub fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
+pub fn open(file: &Path, name: &str, pass: Pass) -> Result<Opened, ImportError> {
     let mut xml = Xml::open(file, name)?;
     match xml.next()? {
         Node::Open(root, _) if root == "disqus" => {}
@@ -28,6 +28,7 @@ pub fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
     }
     let mut reader = Export {
         xml,
+        pass,
         threads: HashMap::new(),
         forum: None,
         current: None,
@@ -46,6 +47,7 @@ pub fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
 
 struct Export {
     xml: Xml,
+    pass: Pass,
     /// Each thread's address, and whether it was deleted.
     threads: HashMap<String, (String, bool)>,
     forum: Option<String>,
@@ -177,7 +179,11 @@ impl Export {
                 author: e.name.trim().to_owned(),
                 email: e.email.trim().to_owned(),
                 url: None,
-                text: to_text(&e.message, Newlines::Collapsed),
+                text: if self.pass == Pass::Check {
+                    String::new()
+                } else {
+                    to_text(&e.message, Newlines::Collapsed)
+                },
                 created,
                 status,
                 spam,

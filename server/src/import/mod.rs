@@ -46,7 +46,7 @@ use crate::{
 };
 
 /// How many comments go in one transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 2_000;
 
 /// Why an import failed. Nothing was written, unless the database failed mid-way; then
 /// what was written is whole comments, and the same import again completes it.
@@ -197,13 +197,22 @@ pub struct Opened {
 /// A source's entries, in its order.
 pub type Entries = futures_util::stream::BoxStream<'static, Result<Entry, ImportError>>;
 
-async fn open(format: Format, file: &Path, name: &str) -> Result<Opened, ImportError> {
+/// Which pass a file is opened for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The check: texts are not needed, and formats may leave them out.
+    Check,
+    /// The import: every field.
+    Import,
+}
+
+async fn open(format: Format, file: &Path, name: &str, pass: Pass) -> Result<Opened, ImportError> {
     match format {
         Format::Causerie => causerie::open(file, name),
-        Format::Wordpress => wordpress::open(file, name),
-        Format::Disqus => disqus::open(file, name),
+        Format::Wordpress => wordpress::open(file, name, pass),
+        Format::Disqus => disqus::open(file, name, pass),
         Format::Isso => isso::open(file, name).await,
-        Format::Remark42 => remark42::open(file, name),
+        Format::Remark42 => remark42::open(file, name, pass),
     }
 }
 
@@ -223,14 +232,14 @@ pub fn detect(file: &Path) -> Result<Format, ImportError> {
     let name = file.display().to_string();
     let mut head = Vec::with_capacity(4096);
     std::fs::File::open(file)
-        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .and_then(|f| Read::take(f, 16).read_to_end(&mut head))
         .map_err(|e| ImportError::Io(e, name.clone()))?;
     if head.starts_with(b"SQLite format 3\0") {
         return Ok(Format::Isso);
     }
     head.clear();
     reader(file)
-        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .and_then(|f| Read::take(f, 4096).read_to_end(&mut head))
         .map_err(|e| ImportError::Io(e, name.clone()))?;
     if head.starts_with(b"SQLite format 3\0") {
         return Ok(Format::Isso);
@@ -277,7 +286,7 @@ pub async fn run(
     let Opened {
         source,
         mut entries,
-    } = open(format, file, &name).await?;
+    } = open(format, file, &name, Pass::Check).await?;
     if source == ["causerie:", &database_name(store)].concat() {
         return Err(ImportError::SameDatabase(name));
     }
@@ -307,61 +316,54 @@ pub async fn run(
             }
             seen.insert(id);
             total += 1;
-            progress.set_position(total);
+            if total.is_multiple_of(1024) {
+                progress.set_position(total);
+            }
         }
     }
     // Replies that come before their parent wait for it (a source's order is its own).
-    let mut waiting: HashSet<u64> = early
+    let waiting: HashSet<u64> = early
         .into_iter()
         .filter(|(_, parent)| seen.contains(parent))
         .map(|(id, _)| id)
         .collect();
     drop(seen);
-    // Second pass: through the pipeline, into the store, a batch at a time.
+    // Second pass: through the pipeline, into the store, a batch at a time. The file is
+    // read and its comments made into rows by one task while the store writes the
+    // batches before (a core each), two batches ahead at most: constant memory.
     progress.set_length(total);
     progress.set_position(0);
     progress.set_message(format!("importing {name}"));
     let mut report = Report::default();
     let mut dry = options.dry_run.then(DryRun::default);
-    let mut batch = Batch::default();
-    let mut held = Vec::new();
-    let Opened { mut entries, .. } = open(format, file, &name).await?;
-    while let Some(entry) = entries.next().await {
-        let (line, place, mut comment, trashed) = match entry? {
-            Entry::Pingback { .. } => {
-                report.pingbacks += 1;
-                continue;
-            }
-            Entry::Comment {
-                line,
-                place,
-                comment,
-                trashed,
-            } => (line, place, comment, trashed),
-        };
-        progress.inc(1);
-        if trashed {
-            if !replied.contains(&hash(&comment.source_id)) {
-                report.trashed += 1;
-                continue;
-            }
-            comment = placeholder(comment);
-        }
-        let (site, page) = pages.place(&place).map_err(|e| malformed(&name, line, e))?;
-        comment.page = page;
-        if waiting.contains(&hash(&comment.source_id)) {
-            held.push((site, comment));
-            continue;
-        }
-        let (row, findings) = comments::import(store.secret(), &site, &source, comment)
-            .map_err(|e| malformed(&name, line, e.to_string()))?;
-        batch.push(row, findings);
-        if batch.rows.len() == BATCH {
-            batch.write(store, &mut report, dry.as_mut()).await?;
-            progress.set_message(format!("importing {name}: {} added", report.added));
-        }
+    let Opened { entries, .. } = open(format, file, &name, Pass::Import).await?;
+    let (batches, mut written) = tokio::sync::mpsc::channel(2);
+    let reader = tokio::spawn(rows(Rows {
+        entries,
+        store: store.clone(),
+        pages,
+        source: source.clone(),
+        name: name.clone(),
+        replied,
+        waiting,
+        progress: progress.clone(),
+        batches,
+    }));
+    while let Some(mut batch) = written.recv().await {
+        batch.write(store, &mut report, dry.as_mut()).await?;
+        progress.set_message(format!("importing {name}: {} added", report.added));
     }
-    batch.write(store, &mut report, dry.as_mut()).await?;
+    let Leftovers {
+        held,
+        mut waiting,
+        pingbacks,
+        trashed,
+        ..
+    } = reader.await.expect("the reading task does not panic")?;
+    report.pingbacks = pingbacks;
+    report.trashed = trashed;
+    let mut held = held;
+    let mut batch = Batch::default();
     // Then the replies that came before their parents, each after its parent.
     while !held.is_empty() {
         let (ready, later): (Vec<_>, Vec<_>) = held.into_iter().partition(|(_, c)| {
@@ -379,6 +381,7 @@ pub async fn run(
             waiting.remove(&hash(&comment.source_id));
             let (row, findings) = comments::import(store.secret(), &site, &source, comment)
                 .map_err(|e| malformed(&name, 0, e.to_string()))?;
+
             batch.push(row, findings);
             if batch.rows.len() == BATCH {
                 batch.write(store, &mut report, dry.as_mut()).await?;
@@ -389,6 +392,90 @@ pub async fn run(
     }
     progress.finish_and_clear();
     Ok(report)
+}
+
+/// What the second pass reads with, in its own task.
+struct Rows {
+    entries: Entries,
+    store: Store,
+    pages: Pages,
+    source: String,
+    name: String,
+    replied: HashSet<u64>,
+    waiting: HashSet<u64>,
+    progress: ProgressBar,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+}
+
+/// What the second pass leaves to the end: the replies held for their parent, and
+/// the counts of what it left out.
+struct Leftovers {
+    /// Replies that came before their parent, with their site.
+    held: Vec<(Site, Incoming)>,
+    waiting: HashSet<u64>,
+    pingbacks: u64,
+    trashed: u64,
+    /// Comments read (the progress bar moves a thousand at a time).
+    entries: u64,
+}
+
+/// Reads the entries, makes each comment a row through the pipeline's import step, and
+/// sends them a batch at a time.
+async fn rows(mut r: Rows) -> Result<Leftovers, ImportError> {
+    let mut read = Leftovers {
+        held: Vec::new(),
+        waiting: HashSet::new(),
+        pingbacks: 0,
+        trashed: 0,
+        entries: 0,
+    };
+    let mut batch = Batch::default();
+    while let Some(entry) = r.entries.next().await {
+        let (line, place, mut comment, trashed) = match entry? {
+            Entry::Pingback { .. } => {
+                read.pingbacks += 1;
+                continue;
+            }
+            Entry::Comment {
+                line,
+                place,
+                comment,
+                trashed,
+            } => (line, place, comment, trashed),
+        };
+        read.entries += 1;
+        if read.entries.is_multiple_of(1024) {
+            r.progress.inc(1024);
+        }
+        if trashed {
+            if !r.replied.contains(&hash(&comment.source_id)) {
+                read.trashed += 1;
+                continue;
+            }
+            comment = placeholder(comment);
+        }
+        let (site, page) = r
+            .pages
+            .place(&place)
+            .map_err(|e| malformed(&r.name, line, e))?;
+        comment.page = page;
+        if r.waiting.contains(&hash(&comment.source_id)) {
+            read.held.push((site, comment));
+            continue;
+        }
+        let (row, findings) = comments::import(r.store.secret(), &site, &r.source, comment)
+            .map_err(|e| malformed(&r.name, line, e.to_string()))?;
+        batch.push(row, findings);
+        if batch.rows.len() == BATCH && r.batches.send(std::mem::take(&mut batch)).await.is_err() {
+            // The writer stopped, on an error of its own, which it reports.
+            break;
+        }
+    }
+    if !batch.rows.is_empty() {
+        let _ = r.batches.send(batch).await;
+    }
+    read.waiting = r.waiting;
+    Ok(read)
 }
 
 /// A 64-bit hash of a source id, for the sets of the first pass (a collision could

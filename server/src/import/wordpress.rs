@@ -12,12 +12,12 @@ use std::path::Path;
 use causerie_protocol::Status;
 
 use super::{
-    Entry, ImportError, Incoming, Opened, Place,
+    Entry, ImportError, Incoming, Opened, Pass, Place,
     html::{Newlines, to_text},
     xml::{Node, Xml},
 };
 
-pub fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
+pub fn open(file: &Path, name: &str, pass: Pass) -> Result<Opened, ImportError> {
     let mut xml = Xml::open(file, name)?;
     // The site comes before the first item: `wp:base_site_url`, else the channel's link.
     let mut base = None;
@@ -55,6 +55,7 @@ pub fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
     })?;
     let mut reader = Wxr {
         xml,
+        pass,
         in_item: first,
         link: None,
         comment: None,
@@ -68,6 +69,7 @@ pub fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
 
 struct Wxr {
     xml: Xml,
+    pass: Pass,
     in_item: bool,
     /// The current item's address.
     link: Option<String>,
@@ -185,7 +187,11 @@ impl Wxr {
                 author: to_text(&f.author, Newlines::Collapsed),
                 email: f.email.trim().to_owned(),
                 url: Some(f.url.trim().to_owned()).filter(|u| !u.is_empty()),
-                text: to_text(&f.content, Newlines::Kept),
+                text: if self.pass == Pass::Check {
+                    String::new()
+                } else {
+                    to_text(&f.content, Newlines::Kept)
+                },
                 created,
                 status,
                 spam,
