@@ -16,7 +16,10 @@ mod wordpress;
 
 pub use wordpress::wordpress;
 
-use crate::{sites::Sites, store::Store};
+use crate::{
+    sites::{Site, Sites},
+    store::Store,
+};
 
 /// The name of the format, in its first line.
 pub const FORMAT: &str = "causerie";
@@ -90,16 +93,7 @@ impl Export {
         site: Option<&str>,
         now: i64,
     ) -> Result<Export, ExportError> {
-        let key = match site {
-            None => None,
-            Some(origin) => Some(
-                sites
-                    .configured(origin)
-                    .ok_or_else(|| ExportError::UnknownSite(origin.to_owned()))?
-                    .key
-                    .clone(),
-            ),
-        };
+        let key = only(&sites, site)?.map(|s| s.key.clone());
         let mut export = Export::all(store, sites, now);
         export.key = key;
         Ok(export)
@@ -171,6 +165,16 @@ impl Export {
         }
         Ok(Some((out, page.len() as u64)))
     }
+}
+
+/// The configured site whose origin is `site`, when an export is of one site only.
+fn only<'a>(sites: &'a Sites, site: Option<&str>) -> Result<Option<&'a Site>, ExportError> {
+    site.map(|origin| {
+        sites
+            .configured(origin)
+            .ok_or_else(|| ExportError::UnknownSite(origin.to_owned()))
+    })
+    .transpose()
 }
 
 /// Writes the export to `out`: every comment, or those of the site whose origin is

@@ -29,15 +29,9 @@ pub async fn wordpress(
     now: i64,
     out: &mut impl Write,
 ) -> Result<u64, ExportError> {
-    let (key, base) = match site {
-        None => (None, sites.default_site().origin.clone()),
-        Some(origin) => {
-            let site = sites
-                .configured(origin)
-                .ok_or_else(|| ExportError::UnknownSite(origin.to_owned()))?;
-            (Some(site.key.clone()), site.origin.clone())
-        }
-    };
+    let only = super::only(sites, site)?;
+    let key = only.map(|s| s.key.clone());
+    let base = only.unwrap_or(sites.default_site()).origin.clone();
     let mut xml = Writer::new_with_indent(out, b' ', 1);
     xml.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     xml.write_event(Event::Start(BytesStart::new("rss").with_attributes([

@@ -26,8 +26,7 @@ pub async fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
     let options = SqliteConnectOptions::from_str("sqlite://")
         .map_err(not_isso)?
         .filename(file)
-        .read_only(true)
-        .immutable(false);
+        .read_only(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options)
@@ -52,7 +51,6 @@ pub async fn open(file: &Path, name: &str) -> Result<Opened, ImportError> {
         after: i64::MIN,
         rows: VecDeque::new(),
         done: false,
-        name: name.to_owned(),
     };
     let entries = futures_util::stream::unfold(state, |mut state| async move {
         let entry = state.next().await.transpose()?;
@@ -73,7 +71,6 @@ struct Rows {
     after: i64,
     rows: VecDeque<Entry>,
     done: bool,
-    name: String,
 }
 
 impl Rows {
@@ -135,7 +132,6 @@ impl Rows {
             self.pool.close().await;
             return Ok(None);
         }
-        let _ = &self.name;
         Ok(self.rows.pop_front())
     }
 }

@@ -93,14 +93,7 @@ impl Xml {
     /// The next element's opening or closing.
     pub fn next(&mut self) -> Result<Node, ImportError> {
         if let Some(name) = self.pending.take() {
-            self.open.pop();
-            let text = if self.leaf {
-                std::mem::take(&mut self.text)
-            } else {
-                String::new()
-            };
-            self.leaf = false;
-            return Ok(Node::Close(name, text));
+            return Ok(self.close(name));
         }
         loop {
             let mut buf = std::mem::take(&mut self.buf);
@@ -146,34 +139,18 @@ impl Xml {
                         )));
                     }
                 }
-                Event::Start(start) => {
+                Event::Start(ref start) | Event::Empty(ref start) => {
                     self.started = true;
-                    let (name, attributes) = self.element(&start)?;
+                    let (name, attributes) = self.element(start)?;
                     self.open.push(name.clone());
                     self.text.clear();
                     self.leaf = true;
+                    if matches!(event, Event::Empty(_)) {
+                        self.pending = Some(name.clone());
+                    }
                     return Ok(Some(Node::Open(name, attributes)));
                 }
-                Event::Empty(start) => {
-                    self.started = true;
-                    let (name, attributes) = self.element(&start)?;
-                    self.open.push(name.clone());
-                    self.text.clear();
-                    self.leaf = true;
-                    self.pending = Some(name.clone());
-                    return Ok(Some(Node::Open(name, attributes)));
-                }
-                Event::End(end) => {
-                    let name = local(end.name());
-                    self.open.pop();
-                    let text = if self.leaf {
-                        std::mem::take(&mut self.text)
-                    } else {
-                        String::new()
-                    };
-                    self.leaf = false;
-                    return Ok(Some(Node::Close(name, text)));
-                }
+                Event::End(end) => return Ok(Some(self.close(local(end.name())))),
                 Event::Text(text) => {
                     let text = text.xml10_content();
                     if !self.started && !text.trim().is_empty() {
@@ -218,6 +195,18 @@ impl Xml {
             }
         }
         Ok(None)
+    }
+
+    /// An element closes: its text is its own if no element opened inside it.
+    fn close(&mut self, name: String) -> Node {
+        self.open.pop();
+        let text = if self.leaf {
+            std::mem::take(&mut self.text)
+        } else {
+            String::new()
+        };
+        self.leaf = false;
+        Node::Close(name, text)
     }
 
     fn push(&mut self, text: &str) -> Result<(), ImportError> {
