@@ -19,13 +19,40 @@ use std::{
 #[cfg(feature = "postgres")]
 pub mod postgres;
 
-/// A port that is free on 127.0.0.1 now.
+/// A port that is free on 127.0.0.1 now, and that no other caller of `free_port`, in
+/// this process or another, is given while this process runs.
+///
+/// Asking the system for port 0 is not enough: the port is free again as soon as the
+/// probe closes, the system hands it to the next test that asks, and two servers race
+/// for it (a test then talks to another test's server). So ports come from below Linux's
+/// ephemeral range (32768 and up), which the system never hands out by itself, in blocks
+/// of `BLOCK`: a process claims a block by holding a listener on its first port for as
+/// long as it lives, and hands out the others in turn, each checked free when given.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
+    use std::sync::{
+        OnceLock,
+        atomic::{AtomicU16, Ordering},
+    };
+    static CLAIM: OnceLock<(TcpListener, u16)> = OnceLock::new();
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let (_, base) = CLAIM.get_or_init(|| {
+        let blocks = (LAST - FIRST) / BLOCK;
+        let first = (std::process::id() % u32::from(blocks)) as u16;
+        (0..blocks)
+            .map(|i| FIRST + (first + i) % blocks * BLOCK)
+            .find_map(|base| Some((TcpListener::bind(("127.0.0.1", base)).ok()?, base)))
+            .expect("a free block of ports below 32000 on 127.0.0.1")
+    });
+    (0..BLOCK)
+        .map(|_| base + 1 + NEXT.fetch_add(1, Ordering::Relaxed) % (BLOCK - 1))
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port in this process's block")
 }
+
+/// The ports `free_port` hands out: `FIRST..LAST`, in blocks of `BLOCK`.
+const FIRST: u16 = 20_000;
+const LAST: u16 = 32_000;
+const BLOCK: u16 = 200;
 
 /// Waits until something listens on `port`, for at most `within`.
 pub fn wait_for_port(port: u16, within: Duration) -> Result<(), String> {
@@ -151,6 +178,8 @@ mod tests {
     #[test]
     fn waiting_for_a_port_says_when_nothing_listens() {
         let port = free_port();
+        assert!((FIRST..LAST).contains(&port));
+        assert_ne!(port, free_port(), "a port is handed out once");
         assert!(wait_for_port(port, Duration::from_millis(100)).is_err());
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         assert!(wait_for_port(port, Duration::from_secs(1)).is_ok());

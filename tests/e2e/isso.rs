@@ -20,7 +20,7 @@ impl Isso {
         let venv = std::env::var("CAUSERIE_TEST_ISSO").expect(
             "CAUSERIE_TEST_ISSO names Isso's virtual environment: `cargo xtask test` installs it",
         );
-        let port = port_outside_the_ephemeral_range();
+        let port = free_port();
         let config = dir.join(format!("isso-{moderation}.cfg"));
         std::fs::write(
             &config,
@@ -107,17 +107,6 @@ struct IssoRow {
     email: Option<String>,
     website: Option<String>,
     uri: String,
-}
-
-/// A free port below Linux's ephemeral range (32768 and up), which `free_port` never
-/// gives: Isso takes a second to start, and in that second another test's `free_port`
-/// could be given the same port, and find Isso where it expected its own server.
-fn port_outside_the_ephemeral_range() -> u16 {
-    let start = 20_000 + (std::process::id() % 10_000) as u16;
-    (start..32_000)
-        .chain(20_000..start)
-        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
-        .expect("a free port below 32000")
 }
 
 #[tokio::test]
