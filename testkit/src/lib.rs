@@ -7,7 +7,8 @@
 //! - `server`, the command line of the real server with the tests' defaults (published
 //!   at once, no spam limits) before the caller's own flags, which win;
 //! - `postgres` (feature `postgres`): a fresh database on the server that
-//!   `cargo xtask test` starts.
+//!   `cargo xtask test` starts;
+//! - `wordpress`, a generated WordPress export of any size.
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -18,6 +19,7 @@ use std::{
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod wordpress;
 
 /// A port that is free on 127.0.0.1 now, and that no other caller of `free_port`, in
 /// this process or another, is given while this process runs.

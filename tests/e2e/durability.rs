@@ -310,6 +310,30 @@ async fn an_import_killed_mid_way_then_run_again_has_every_comment_once() {
         at_kill > 0 && (at_kill as usize) < COMMENTS,
         "killed mid-way: {at_kill} of {COMMENTS}"
     );
+    // A file this large is written without the server's indexes: the kill left them
+    // dropped, with their definitions kept.
+    let indexes = || async {
+        let db = sqlx::SqlitePool::connect(&database).await.unwrap();
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'comments'
+             AND sql IS NOT NULL ORDER BY name",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        let deferred: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM settings WHERE name LIKE 'deferred_index:%'")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        db.close().await;
+        (names, deferred)
+    };
+    let (_, deferred) = indexes().await;
+    assert!(
+        !deferred.is_empty(),
+        "the kill came while the indexes were deferred"
+    );
 
     let again = import().output().unwrap();
     assert!(
@@ -324,6 +348,20 @@ async fn an_import_killed_mid_way_then_run_again_has_every_comment_once() {
     );
     assert_eq!(store.count_all().await.unwrap(), COMMENTS as i64, "{said}");
     store.close().await;
+    let (names, deferred) = indexes().await;
+    assert_eq!(
+        names,
+        [
+            "comments_by_duplicate_key",
+            "comments_by_ip",
+            "comments_by_page",
+            "comments_by_source",
+            "comments_by_status",
+            "comments_by_thread",
+        ],
+        "every index is back"
+    );
+    assert!(deferred.is_empty(), "{deferred:?}");
 }
 
 /// Processes that open a new SQLite database at the same moment (a server starting as

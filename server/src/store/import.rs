@@ -40,6 +40,41 @@ pub enum Imported {
     Present,
 }
 
+/// The prefix of the settings that keep a deferred index's definition.
+const DEFERRED: &str = "deferred_index:";
+
+/// `Store::restore_indexes` on a pool, which `Store::open` calls before its migrations:
+/// they may expect the indexes that an import killed midway had dropped.
+pub(super) async fn restore_sqlite_indexes(db: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_with(begin(false)).await?;
+    let settings: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'settings'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if settings == 0 {
+        return Ok(());
+    }
+    let deferred: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT name, value FROM settings WHERE name LIKE $1 || '%'")
+            .bind(DEFERRED)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (name, sql) in &deferred {
+        // Only what `defer_indexes` saved: the definition of an index, read back from
+        // SQLite's own schema.
+        let sql = String::from_utf8_lossy(sql).into_owned();
+        if sql.starts_with("CREATE INDEX ") {
+            sqlx::query(assembled(sql)).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
 /// Rows inserted by one statement, at most.
 const GROUP: usize = 100;
 
@@ -217,6 +252,53 @@ impl Store {
             .await;
             finish(tx, outcome, |_| true).await
         })
+    }
+
+    /// On SQLite, drops the comments' indexes that no import reads (every one but the
+    /// unique ones), so that a large import writes its rows without keeping them up,
+    /// and returns whether it did; `restore_indexes` makes them again, in one pass each.
+    /// Each is saved in `settings` in the same transaction that drops it, so that a crash
+    /// in between leaves nothing lost: the next `Store::open` restores them. Until then
+    /// the server's reads are slower, and as correct. PostgreSQL keeps its indexes.
+    pub async fn defer_indexes(&self) -> Result<bool, sqlx::Error> {
+        let Pool::Sqlite(db, _) = &self.pool else {
+            return Ok(false);
+        };
+        let _turn = self.turn().await;
+        let mut tx = db.begin_with(begin(false)).await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'comments' AND sql IS NOT NULL
+               AND sql NOT LIKE 'CREATE UNIQUE%'",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, sql) in &indexes {
+            sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+                .bind(format!("{DEFERRED}{name}"))
+                .bind(sql.as_bytes())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(assembled(format!(
+                "DROP INDEX \"{}\"",
+                name.replace('"', "\"\"")
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(!indexes.is_empty())
+    }
+
+    /// Makes again the indexes that `defer_indexes` dropped, in one transaction, if any
+    /// are waiting: at the end of an import, whether it succeeded or not, and when a
+    /// store opens, after an import that was killed.
+    pub async fn restore_indexes(&self) -> Result<(), sqlx::Error> {
+        let Pool::Sqlite(db, _) = &self.pool else {
+            return Ok(());
+        };
+        let _turn = self.turn().await;
+        restore_sqlite_indexes(db).await
     }
 
     /// Which of the source ids of `rows`, and of their parents, were imported already:

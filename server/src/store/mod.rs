@@ -385,6 +385,7 @@ impl Store {
             } else {
                 Some(migration_lock(file).await.map_err(sqlx::Error::Io)?)
             };
+            import::restore_sqlite_indexes(&pool).await?;
             SQLITE.run(&pool).await?;
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
