@@ -45,20 +45,23 @@
   }
 
   var backend = data.backend || src.origin;
+  // Every file the loader fetches is under pkg/. The built loader names the build's own
+  // folder, pkg/<content hash>/, whose files are cached for a year.
+  var pkg = new URL("pkg/", src);
 
   // Each language's messages come in one small file; a language without one gets English.
   var lang = (data.lang || document.documentElement.lang || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
   if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
   var files = {};
   function file(tag) {
-    return files[tag] || (files[tag] = fetch(new URL("pkg/i18n/" + tag + ".json", src))
+    return files[tag] || (files[tag] = fetch(new URL("i18n/" + tag + ".json", pkg))
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; }));
   }
 
   // The counts: their own small module, loaded only by pages that show counts.
   if (document.querySelector("[data-causerie-count]")) {
-    import(new URL("pkg/counts.js", src).href)
+    import(new URL("counts.js", pkg).href)
       .then(function (counts) { counts.default(backend, lang, file); })
       .catch(function (e) { console.error("causerie: the counts could not load", e); });
   }
@@ -94,14 +97,14 @@
     started = true;
     var words = file(lang).then(function (t) { return t ? [lang, t] : file("en").then(function (e) { return ["en", e]; }); });
     if (data.strings) {
-      words = Promise.all([words, import(new URL("pkg/strings.js", src).href)])
-        .then(function (w) { return w[1].default(w[0], data.strings, src); });
+      words = Promise.all([words, import(new URL("strings.js", pkg).href)])
+        .then(function (w) { return w[1].default(w[0], data.strings, pkg); });
     }
-    Promise.all([import(new URL("pkg/causerie.js", src).href), words])
+    Promise.all([import(new URL("causerie.js", pkg).href), words])
       .then(function (loaded) {
         var widget = loaded[0], tag = loaded[1][0], table = loaded[1][1];
         host.dir = table.dir;
-        return widget.default({ module_or_path: new URL("pkg/causerie_bg.wasm", src) }).then(function () {
+        return widget.default({ module_or_path: new URL("causerie_bg.wasm", pkg) }).then(function () {
           widget.mount(host, backend, page(), tag, table.messages, table.counts);
         });
       })

@@ -9,8 +9,9 @@
  * An unknown key is reported in the console and ignored; a value that is not JSON leaves
  * every message as it was.
  */
+// `base` is the loader's pkg/ folder.
 export default function (loaded, overrides, base) {
-  return fetch(new URL("pkg/i18n/keys.json", base))
+  return fetch(new URL("i18n/keys.json", base))
     .then(function (r) { return r.json(); })
     .then(function (keys) {
       var own = JSON.parse(overrides);

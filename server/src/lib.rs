@@ -241,10 +241,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ));
+        .layer(middleware::from_fn(www::caching));
 
     // The site owner's page: same-origin only, no CORS, no script.
     let admin = admin::routes()

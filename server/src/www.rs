@@ -6,6 +6,9 @@
 //! whatever it points to. Every file a request could be answered with (the path, its
 //! precompressed `.br` and `.gz`, a folder's `index.html`) must resolve inside the
 //! folder; else the answer is 404, as for a file that is not there.
+//!
+//! It also says how long browsers keep each file (`caching`): a build's own folder,
+//! `pkg/<content hash>/`, for a year; the loader for five minutes; the rest is revalidated.
 
 use std::path::{Path, PathBuf};
 
@@ -74,9 +77,85 @@ pub async fn inside(
     }
 }
 
+/// How many hex digits name a build's folder, `pkg/<hash>/` (`xtask/src/build.rs`, which
+/// names it after its files' contents: a new build, a new folder).
+pub const BUILD_HASH_LEN: usize = 16;
+
+/// A year: what is under a build's folder never changes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The loader names the build's folder, so a new build reaches readers within minutes;
+/// after them, an `If-Modified-Since` answered 304.
+const LOADER: &str = "public, max-age=300, must-revalidate";
+/// Everything else, the unversioned copies of the widget included: revalidated each time.
+const REVALIDATE: &str = "no-cache";
+
+/// How long the file at the URL path `path` may be kept.
+pub fn cache_control(path: &str) -> &'static str {
+    if path == "/embed.js" {
+        return LOADER;
+    }
+    let Some(rest) = path.strip_prefix("/pkg/") else {
+        return REVALIDATE;
+    };
+    match rest.split_once('/') {
+        Some((folder, file))
+            if folder.len() == BUILD_HASH_LEN
+                && folder
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && !file.is_empty() =>
+        {
+            IMMUTABLE
+        }
+        _ => REVALIDATE,
+    }
+}
+
+/// The middleware: `Cache-Control` by `cache_control` on a file that was found (an error
+/// or a 404 is never kept).
+pub async fn caching(request: Request, next: Next) -> Response {
+    let policy = cache_control(request.uri().path());
+    let mut response = next.run(request).await;
+    let value = if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        policy
+    } else {
+        REVALIDATE
+    };
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(value),
+    );
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_builds_folder_is_immutable() {
+        assert_eq!(
+            cache_control("/pkg/d5cb1475bc9a6cf7/causerie_bg.wasm"),
+            IMMUTABLE
+        );
+        assert_eq!(
+            cache_control("/pkg/d5cb1475bc9a6cf7/i18n/fr.json"),
+            IMMUTABLE
+        );
+        assert_eq!(cache_control("/embed.js"), LOADER);
+        for path in [
+            "/pkg/causerie_bg.wasm",
+            "/pkg/d5cb1475bc9a6cf7/",
+            "/pkg/d5cb1475bc9a6cf/x.js",
+            "/pkg/D5CB1475BC9A6CF7/x.js",
+            "/pkg/d5cb1475bc9a6cf7x/x.js",
+            "/x/d5cb1475bc9a6cf7/x.js",
+            "/index.html",
+            "/pkg/embed.js",
+        ] {
+            assert_eq!(cache_control(path), REVALIDATE, "{path}");
+        }
+    }
 
     #[test]
     fn no_symlink_leads_out_of_the_folder() {

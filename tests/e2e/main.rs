@@ -19,6 +19,7 @@ mod hostile;
 mod imports;
 mod isso;
 mod languages;
+mod loading;
 mod moderation;
 mod posting;
 mod threads;

@@ -65,9 +65,7 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         bail!("these [patch.crates-io] entries no longer apply: {unused:?} (see Cargo.toml)");
     }
     let pkg = root.join("www/pkg");
-    if pkg.exists() {
-        std::fs::remove_dir_all(&pkg)?;
-    }
+    clear_keeping_builds(&pkg)?;
     run(Command::new("wasm-bindgen")
         .args([
             "--target",
@@ -157,19 +155,34 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         ])
         .arg(format!("--outfile={}", glue.display())))?;
 
-    let mut files: Vec<PathBuf> = vec![loader, glue, wasm, counts, strings];
-    files.extend(write_locales(&pkg)?);
+    let mut loaded: Vec<PathBuf> = vec![glue, wasm, counts, strings];
+    loaded.extend(write_locales(&pkg)?);
+    loaded.push(pkg.join("i18n/keys.json"));
+    // The loader names the folder of this build's files, named by their content.
+    let folder = build_folder(&pkg, &loaded)?;
+    let minified = std::fs::read_to_string(&loader)?;
+    if minified.matches("\"pkg/\"").count() != 1 {
+        bail!("the minified loader does not name \"pkg/\" once: where does it load from?");
+    }
+    std::fs::write(
+        &loader,
+        minified.replace("\"pkg/\"", &format!("\"pkg/{folder}/\"")),
+    )?;
     let mut sizes = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(&file)?;
+    for file in std::iter::once(&loader).chain(&loaded) {
+        let bytes = std::fs::read(file)?;
         let gzip = gzip(&bytes)?;
         let brotli = brotli(&bytes)?;
-        std::fs::write(with_suffix(&file, ".gz"), &gzip)?;
-        std::fs::write(with_suffix(&file, ".br"), &brotli)?;
+        std::fs::write(with_suffix(file, ".gz"), &gzip)?;
+        std::fs::write(with_suffix(file, ".br"), &brotli)?;
+        // Only `strings.js` reads the names of the messages.
+        if file.ends_with("keys.json") {
+            continue;
+        }
         sizes.push(Size {
             name: file
                 .strip_prefix(root)
-                .unwrap_or(&file)
+                .unwrap_or(file)
                 .display()
                 .to_string(),
             raw: bytes.len(),
@@ -177,9 +190,83 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
             brotli: brotli.len(),
         });
     }
+    copy_into_build(&pkg, &folder, &loaded)?;
     print_sizes(&sizes);
     check_budgets(&sizes)?;
     Ok(sizes)
+}
+
+/// How many hex digits name a build's folder, `pkg/<hash>/`: the server sends what is
+/// under such a folder as immutable (`server/src/www.rs`, `BUILD_HASH_LEN`).
+const BUILD_HASH_LEN: usize = 16;
+
+/// Whether `name` is the name of a build's folder.
+fn is_build_folder(name: &str) -> bool {
+    name.len() == BUILD_HASH_LEN && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Empties `pkg/` for a new build, but for the folders of earlier builds: a reader whose
+/// browser still holds the previous loader (cached for minutes) finds its files.
+fn clear_keeping_builds(pkg: &Path) -> Result<()> {
+    if !pkg.exists() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(pkg)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            if !is_build_folder(&entry.file_name().to_string_lossy()) {
+                std::fs::remove_dir_all(&path)?;
+            }
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// The name of this build's folder: the first hex digits of the SHA-256 of every file
+/// that the loader fetches, each with its name.
+fn build_folder(pkg: &Path, files: &[PathBuf]) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for file in files {
+        let name = file.strip_prefix(pkg)?.to_string_lossy().into_owned();
+        let bytes = std::fs::read(file)?;
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(hex[..BUILD_HASH_LEN].to_owned())
+}
+
+/// Copies `files` (from `pkg/`), with their `.br` and `.gz`, into `pkg/<folder>/`, then
+/// removes the folders of older builds but the newest one.
+fn copy_into_build(pkg: &Path, folder: &str, files: &[PathBuf]) -> Result<()> {
+    let dir = pkg.join(folder);
+    for file in files {
+        let to = dir.join(file.strip_prefix(pkg)?);
+        std::fs::create_dir_all(to.parent().expect("a folder"))?;
+        for suffix in ["", ".br", ".gz"] {
+            std::fs::copy(with_suffix(file, suffix), with_suffix(&to, suffix))?;
+        }
+    }
+    let mut older = Vec::new();
+    for entry in std::fs::read_dir(pkg)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_dir() && is_build_folder(&name) && name != folder {
+            older.push((entry.metadata()?.modified()?, entry.path()));
+        }
+    }
+    older.sort();
+    older.pop();
+    for (_, path) in older {
+        std::fs::remove_dir_all(path)?;
+    }
+    Ok(())
 }
 
 /// Applies wasm-opt's mapping of minified names (its JSON output) to wasm-bindgen's glue:

@@ -487,6 +487,47 @@ async fn widget_files_are_served_cross_origin_with_their_types() {
     assert_eq!(wasm.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 }
 
+/// A build's folder, `pkg/<content hash>/`, is kept for a year; the loader, which names
+/// it, for five minutes and then revalidated; anything else, and any error, revalidated.
+#[tokio::test]
+async fn a_builds_files_are_immutable_and_the_loader_is_kept_for_minutes() {
+    let app = spawn(&[]).await;
+    let build = app._dir.path().join("www/pkg/0123456789abcdef");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(build.join("causerie_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+
+    let hashed = app.get("/pkg/0123456789abcdef/causerie_bg.wasm").await;
+    assert_eq!(hashed.status, StatusCode::OK);
+    assert_eq!(
+        hashed.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let embed = app.get("/embed.js").await;
+    assert_eq!(
+        embed.headers[header::CACHE_CONTROL],
+        "public, max-age=300, must-revalidate"
+    );
+    let modified = embed.headers[header::LAST_MODIFIED].to_str().unwrap();
+    let again = app
+        .send(
+            Request::get("/embed.js")
+                .header(header::IF_MODIFIED_SINCE, modified)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        again.headers[header::CACHE_CONTROL],
+        "public, max-age=300, must-revalidate"
+    );
+    let missing = app.get("/pkg/0123456789abcdef/causerie.js").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers[header::CACHE_CONTROL], "no-cache");
+    let unversioned = app.get("/pkg/causerie_bg.wasm").await;
+    assert_eq!(unversioned.headers[header::CACHE_CONTROL], "no-cache");
+}
+
 /// Threads can be cached: a conditional GET with the ETag (or the Last-Modified date) of
 /// an unchanged thread gets a bodiless 304, and a new comment changes the ETag.
 #[tokio::test]

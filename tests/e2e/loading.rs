@@ -1,0 +1,95 @@
+//! How the widget's files reach a reader: from a build's own folder, once.
+
+use super::*;
+
+/// Copies the folder `from` into `to`, files and folders.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The widget's requests of the page that is open: each URL with the bytes it took from
+/// the network (0 when the browser's cache answered).
+async fn widget_requests(c: &Client) -> Result<Vec<(String, u64)>> {
+    let entries = js(
+        c,
+        "return performance.getEntriesByType('resource')
+            .filter(r => /\\/(embed\\.js|pkg\\/)/.test(new URL(r.name).pathname))
+            .map(r => [new URL(r.name).pathname, r.transferSize]);",
+    )
+    .await?;
+    Ok(serde_json::from_value(entries)?)
+}
+
+/// A reader who opens a second article makes no request for the widget's files: the
+/// loader names the build's folder, whose files are immutable, and the loader itself is
+/// kept for minutes. The first article fetched them all from that folder.
+#[tokio::test]
+async fn a_readers_second_article_takes_the_widget_from_the_cache() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    // One origin, so that the browser tells each resource's transfer size.
+    let www = dir.path().join("www");
+    copy_tree(&root().join("www/pkg"), &www.join("pkg"));
+    for page in ["a", "b"] {
+        std::fs::write(
+            www.join(format!("{page}.html")),
+            format!(
+                r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{page}</title></head>
+<body><article><h1>Article {page}</h1><p>…</p></article>
+<script src="/embed.js" data-page="/{page}" defer></script></body></html>"#
+            ),
+        )
+        .unwrap();
+    }
+    let server = Server::start_with(free_port(), dir.path().join("causerie.db"), www, &[]);
+    let (first, second) = (server.url("/a.html"), server.url("/b.html"));
+
+    let browser = Browser::start();
+    with_session(&browser, "second-article", |c| async move {
+        c.goto(&first).await?;
+        open_comments(&c).await?;
+        let fetched = widget_requests(&c).await?;
+        let build: Vec<&(String, u64)> = fetched
+            .iter()
+            .filter(|(path, _)| path != "/embed.js")
+            .collect();
+        for name in ["causerie.js", "causerie_bg.wasm", "i18n/fr.json"] {
+            assert!(
+                build.iter().any(|(path, _)| path.ends_with(name)),
+                "{name} was loaded: {fetched:?}"
+            );
+        }
+        for (path, bytes) in &build {
+            let folder = path.strip_prefix("/pkg/").and_then(|p| p.split_once('/'));
+            assert!(
+                folder.is_some_and(|(hash, _)| hash.len() == 16),
+                "from the build's folder: {path}"
+            );
+            assert!(*bytes > 0, "the first article fetched {path}: {fetched:?}");
+        }
+
+        c.goto(&second).await?;
+        open_comments(&c).await?;
+        let again = widget_requests(&c).await?;
+        assert_eq!(
+            again.len(),
+            fetched.len(),
+            "the same files: {again:?} against {fetched:?}"
+        );
+        for (path, bytes) in &again {
+            assert_eq!(*bytes, 0, "{path} came from the cache: {again:?}");
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
