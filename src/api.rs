@@ -94,13 +94,7 @@ pub async fn post(backend: &str, body: &str, key: &str, token: &str) -> Posted {
     let Some((status, json, _)) = fetch(&comments_url(backend), &init).await else {
         return Posted::Unavailable;
     };
-    let refused = match error_code(&json) {
-        Some(ErrorCode::RateLimited) => Msg::TooMany,
-        Some(ErrorCode::Duplicate) => Msg::Duplicate,
-        Some(ErrorCode::Blocked) => Msg::Blocked,
-        Some(ErrorCode::TooFast) => Msg::TooFast,
-        _ => Msg::Refused,
-    };
+    let refused = causerie_i18n::refusal(error_code(&json));
     let minutes = (get(&json, "retry_after").as_f64().unwrap_or(60.0) / 60.0).ceil() as u32;
     match status {
         200..=299 => match parse_comment(&json) {

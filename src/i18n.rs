@@ -5,7 +5,6 @@
 //! Plurals, numbers and dates go through the browser's `Intl`: no locale data either.
 
 use causerie_i18n::Msg;
-use causerie_protocol::{Field, Problem};
 use wasm_bindgen::prelude::*;
 
 use crate::api::get;
@@ -121,19 +120,4 @@ extern "C" {
     fn format(this: &RelativeTimeFormat, value: f64, unit: &str) -> String;
 }
 
-/// The message for a problem with a field.
-pub fn problem(field: Field, problem: Problem) -> Msg {
-    match (problem, field) {
-        (Problem::Required, Field::Comment) => Msg::RequiredComment,
-        (Problem::Required, Field::Author) => Msg::RequiredName,
-        (Problem::Required, Field::Email) => Msg::RequiredEmail,
-        (Problem::Required, _) => Msg::Required,
-        (Problem::TooLong, Field::Comment) => Msg::TooLongComment,
-        (Problem::TooLong, Field::Author) => Msg::TooLongName,
-        (Problem::TooLong, Field::Email) => Msg::TooLongEmail,
-        (Problem::TooLong, _) => Msg::TooLongUrl,
-        (Problem::InvalidEmail, _) => Msg::InvalidEmail,
-        (Problem::InvalidUrl, _) => Msg::InvalidUrl,
-        (Problem::InvalidCharacters, _) => Msg::InvalidCharacters,
-    }
-}
+pub use causerie_i18n::problem;

@@ -8,6 +8,8 @@
 //! `www/pkg/i18n/<lang>.json`, which the loader fetches in parallel with the wasm, so that
 //! a reader downloads their own language and no other.
 
+use causerie_protocol::{ErrorCode, Field, Problem};
+
 mod ar;
 mod de;
 mod en;
@@ -102,6 +104,49 @@ messages! {
 
 /// How many messages there are: the length of every table.
 pub const COUNT: usize = Msg::InvalidCharacters as usize + 1;
+
+/// The message for a problem with a field: the widget's and the server's HTML form's.
+#[inline]
+pub fn problem(field: Field, problem: Problem) -> Msg {
+    match (problem, field) {
+        (Problem::Required, Field::Comment) => Msg::RequiredComment,
+        (Problem::Required, Field::Author) => Msg::RequiredName,
+        (Problem::Required, Field::Email) => Msg::RequiredEmail,
+        (Problem::Required, _) => Msg::Required,
+        (Problem::TooLong, Field::Comment) => Msg::TooLongComment,
+        (Problem::TooLong, Field::Author) => Msg::TooLongName,
+        (Problem::TooLong, Field::Email) => Msg::TooLongEmail,
+        (Problem::TooLong, _) => Msg::TooLongUrl,
+        (Problem::InvalidEmail, _) => Msg::InvalidEmail,
+        (Problem::InvalidUrl, _) => Msg::InvalidUrl,
+        (Problem::InvalidCharacters, _) => Msg::InvalidCharacters,
+    }
+}
+
+/// The message for a comment the server refused, by the error's code (`None`: no code).
+#[inline]
+pub fn refusal(code: Option<ErrorCode>) -> Msg {
+    match code {
+        Some(ErrorCode::RateLimited) => Msg::TooMany,
+        Some(ErrorCode::Duplicate) => Msg::Duplicate,
+        Some(ErrorCode::Blocked) => Msg::Blocked,
+        Some(ErrorCode::TooFast) => Msg::TooFast,
+        _ => Msg::Refused,
+    }
+}
+
+/// The language whose primary subtag is `tag`'s (`fr-CA` → French), if there is one.
+pub fn locale(tag: &str) -> Option<&'static Locale> {
+    let primary = tag.split(['-', '_']).next()?;
+    LOCALES.iter().find(|l| l.tag.eq_ignore_ascii_case(primary))
+}
+
+impl Locale {
+    /// The message `msg` in this language.
+    pub fn text(&self, msg: Msg) -> &'static str {
+        self.messages[msg as usize]
+    }
+}
 
 /// A language's table.
 pub type Table = [&'static str; COUNT];

@@ -36,21 +36,28 @@ use crate::{
 };
 
 /// `POST /api/v1/comments`: 201 with the published comment, or 202 when it is held.
-/// The rules are the pipeline's (`comments.rs`).
+/// The rules are the pipeline's (`comments.rs`). A plain HTML form's post
+/// (`application/x-www-form-urlencoded`) goes through the same, and is answered as a
+/// browser expects (`form.rs`).
 pub async fn create_comment(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let ip = spam::client_ip(
+        connect.map(|c| c.0.0),
+        &headers,
+        &state.spam.trusted_proxies,
+    );
+    if crate::form::is_form(&headers) {
+        let body = body.map_err(|_| ApiError::PayloadTooLarge)?;
+        return Ok(crate::form::create(&state, ip, &headers, &body).await);
+    }
     let key = idempotency_key(&headers)?;
     let new: NewComment = json_body(&headers, body)?;
     let from = Submitter {
-        ip: spam::client_ip(
-            connect.map(|c| c.0.0),
-            &headers,
-            &state.spam.trusted_proxies,
-        ),
+        ip,
         origin: origin(&headers),
         form_token: headers.get(FORM_TOKEN_HEADER).and_then(|t| t.to_str().ok()),
         key: key.as_deref(),

@@ -60,6 +60,11 @@ impl ApiError {
         self.status_and_code().0
     }
 
+    /// The code of this error, as the JSON answer names it.
+    pub fn code(&self) -> ErrorCode {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::InvalidFields(_) => {

@@ -20,6 +20,7 @@ mod dates;
 mod error;
 pub mod export;
 mod feed;
+mod form;
 pub mod import;
 pub mod notify;
 pub mod privacy;

@@ -20,27 +20,9 @@ impl Lang {
         if let Some(lang) = lang.and_then(Lang::from_tag) {
             return lang;
         }
-        let accept = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        // Ranges in the order of their weights; a weight of 0 refuses the language.
-        let mut ranges: Vec<(f32, &str)> = accept
-            .split(',')
-            .filter_map(|range| {
-                let mut parts = range.split(';');
-                let tag = parts.next()?.trim();
-                let q = parts
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .map_or(Some(1.0), |q| q.trim().parse().ok())?;
-                Some((q, tag))
-            })
-            .filter(|(q, _)| *q > 0.0)
-            .collect();
-        ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranges
-            .iter()
-            .find_map(|(_, tag)| Lang::from_tag(tag))
+        accepted(headers)
+            .into_iter()
+            .find_map(Lang::from_tag)
             .unwrap_or(Lang::En)
     }
 
@@ -79,6 +61,30 @@ impl Lang {
             (Lang::Fr, true) => format!("Réponse de {author}"),
         }
     }
+}
+
+/// The language ranges of `Accept-Language`, in the order of their weights; a weight of
+/// 0 refuses the language.
+pub fn accepted(headers: &HeaderMap) -> Vec<&str> {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut ranges: Vec<(f32, &str)> = accept
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let tag = parts.next()?.trim();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse().ok())?;
+            Some((q, tag))
+        })
+        .filter(|(q, _)| *q > 0.0)
+        .collect();
+    // A stable sort: equal weights keep their order.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranges.into_iter().map(|(_, tag)| tag).collect()
 }
 
 /// The admin page's words.

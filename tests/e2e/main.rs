@@ -21,6 +21,7 @@ mod isso;
 mod languages;
 mod loading;
 mod moderation;
+mod noscript;
 mod posting;
 mod threads;
 

@@ -1,7 +1,8 @@
 //! Side by side with Isso, the best-known self-hosted peer, on this machine in the same
 //! run: the same 50-comment thread read and new comments written through `wrk` at 1 and
-//! 32 connections, each server's memory idle and at its peak, the bytes a reader
-//! downloads, and the time until the comment form can be used in headless Chromium.
+//! 32 connections, the loader as a static file over one connection, each server's memory
+//! idle and at its peak, the bytes a reader downloads, and the time until the comment
+//! form can be used in headless Chromium.
 //!
 //! Isso 0.14.0 is installed from PyPI into a virtual environment under `target/isso`,
 //! and run as its documentation says for production: gunicorn with 4 workers,
@@ -91,6 +92,19 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
         }
         rows.push((what, connections, pair));
     }
+    // A static file over one keep-alive connection: the loader, each side's own.
+    let mut statics = [Load::default(); 2];
+    for (side, (port, path)) in [(ours.port, "/embed.js"), (isso.port, "/js/embed.min.js")]
+        .into_iter()
+        .enumerate()
+    {
+        let file = dir.path().join(format!("static-{side}.lua"));
+        std::fs::write(&file, STATIC_SCRIPT)?;
+        let samples = (0..runs)
+            .map(|_| wrk(port, path, 1, seconds, &file))
+            .collect::<Result<Vec<_>>>()?;
+        statics[side] = median(&samples);
+    }
     let peak = (hwm(&[ours.pid()]), hwm(&isso.pids()));
     let load_after = load_average();
 
@@ -128,6 +142,25 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
             );
         }
     }
+    let [o, i] = statics;
+    println!(
+        "{:<22} {:>12.0} {:>12.0} {:>7.1}×   {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>7.2}ms",
+        "GET the loader, 1 conn.",
+        o.requests_per_second,
+        i.requests_per_second,
+        o.requests_per_second / i.requests_per_second.max(f64::MIN_POSITIVE),
+        o.p50_ms,
+        i.p50_ms,
+        o.p99_ms,
+        i.p99_ms
+    );
+    let json = rows[0].2[0].requests_per_second;
+    println!(
+        "{:<22} {:>12.2} {:>12.2}            (a static file / the JSON thread, 1 conn.; target: ours at least 0.5)",
+        "static / JSON",
+        o.requests_per_second / json.max(f64::MIN_POSITIVE),
+        i.requests_per_second / rows[0].2[1].requests_per_second.max(f64::MIN_POSITIVE),
+    );
     let mb = |kb: u64| kb as f64 / 1024.0;
     println!(
         "{:<22} {:>9.1} MB {:>9.1} MB {:>7.2}×",
@@ -330,6 +363,10 @@ fn post(port: u16, path: &str, body: &str) -> Result<()> {
 
 const GET_SCRIPT: &str = "wrk.headers[\"Accept\"] = \"application/json\"\n\
                           wrk.headers[\"Accept-Encoding\"] = \"br, gzip\"\n";
+
+/// What a browser sends for a script.
+const STATIC_SCRIPT: &str = "wrk.headers[\"Accept\"] = \"*/*\"\n\
+                             wrk.headers[\"Accept-Encoding\"] = \"br, gzip\"\n";
 
 /// A wrk script that POSTs a new comment with each request, every text distinct (a
 /// thread number, set by `setup`, and a counter), to our server or to Isso.

@@ -80,7 +80,7 @@ async fn bad_requests_change_nothing() {
         ),
         (
             "not json",
-            post_raw("application/x-www-form-urlencoded", "comment=a"),
+            post_raw("text/plain", "comment=a"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ),

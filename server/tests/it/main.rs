@@ -13,6 +13,7 @@ mod api;
 mod authors;
 mod config;
 mod export;
+mod form;
 mod formats;
 mod import;
 mod notify;

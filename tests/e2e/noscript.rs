@@ -1,0 +1,123 @@
+//! Without JavaScript: a plain HTML form on an article, posted by real Chromium with
+//! scripts turned off, through the same pipeline as the widget's comments.
+
+use super::*;
+
+/// The article of the site at `site`, with the README's plain form posting to `comments`.
+fn article(site: &str, comments: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Article</title></head>
+<body><article><h1>Article</h1><p>…</p></article>
+<form method="post" action="{comments}/api/v1/comments">
+<input type="hidden" name="page" value="/article">
+<input type="hidden" name="redirect_to" value="{site}/article.html">
+<input type="hidden" name="comment_parent" value="0">
+<label>Commentaire <textarea id="comment" name="comment" required></textarea></label>
+<label>Nom <input id="author" name="author" required></label>
+<label>E-mail <input id="email" name="email" type="email" required></label>
+<label>Site <input id="url" name="url" type="url"></label>
+<button id="submit">Publier</button>
+</form></body></html>"#
+    )
+}
+
+/// Types `text` into the field `id` in place of what it holds, as a reader does: select
+/// all, then type (WebDriver's own clear runs script, which is off).
+async fn fill(c: &Client, id: &str, text: &str) -> Result<()> {
+    let field = c.find(Locator::Id(id)).await?;
+    // Control, "a", the modifiers released, Backspace: WebDriver's key codes.
+    field.send_keys("\u{E009}a\u{E000}\u{E003}").await?;
+    field.send_keys(text).await?;
+    Ok(())
+}
+
+/// With scripts off, a reader posts from the article and lands on it at their comment;
+/// a refused post answers the form in their language with their text kept and the
+/// error by its field; the browser's own check stops an invalid address before any post.
+#[tokio::test]
+async fn without_javascript_a_reader_posts_and_lands_on_the_comment() {
+    preconditions();
+    let TwoOrigins {
+        comments,
+        site,
+        _dir,
+    } = two_origins(|_| String::new());
+    let site_url = site.url("").trim_end_matches('/').to_owned();
+    std::fs::write(
+        _dir.path().join("site/article.html"),
+        article(&site_url, comments.url("").trim_end_matches('/')),
+    )
+    .unwrap();
+    let page = site.url("/article.html");
+
+    let browser = Browser::start_in("fr-FR");
+    let client = browser
+        .session_with("noscript", &["--blink-settings=scriptEnabled=false"])
+        .await
+        .unwrap();
+    let steps = async {
+        c_steps(&client, &page, &site_url).await?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    let closed = client.close().await;
+    steps.unwrap();
+    closed.unwrap();
+
+    assert_eq!(comments.stored("Bonjour sans script").await, 1);
+    assert_eq!(comments.stored("Trop long").await, 0);
+}
+
+async fn c_steps(c: &Client, page: &str, site: &str) -> Result<()> {
+    // The browser's own check: an invalid address is not sent.
+    c.goto(page).await?;
+    fill(c, "comment", "Adresse fausse").await?;
+    fill(c, "author", "Zoé").await?;
+    fill(c, "email", "pas-une-adresse").await?;
+    c.find(Locator::Id("submit")).await?.click().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(c.current_url().await?.as_str(), page, "nothing was posted");
+
+    // Refused by the server (a name over its limit): the form again, in French.
+    c.goto(page).await?;
+    fill(c, "comment", "Trop long").await?;
+    fill(c, "author", &"Z".repeat(101)).await?;
+    fill(c, "email", "zoe@example.org").await?;
+    c.find(Locator::Id("submit")).await?.click().await?;
+    let error = c
+        .wait()
+        .for_element(Locator::Css("[data-testid=author-error]"))
+        .await?;
+    assert!(
+        error.text().await?.contains("100"),
+        "{}",
+        error.text().await?
+    );
+    let kept = c.find(Locator::Id("causerie-comment")).await?;
+    assert_eq!(kept.prop("value").await?.as_deref(), Some("Trop long"));
+    let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
+    assert_eq!(lang.as_deref(), Some("fr"));
+    // Corrected on that page, it goes through, and the reader lands on the article.
+    fill(c, "causerie-author", "Zoé").await?;
+    fill(c, "causerie-comment", "Bonjour sans script").await?;
+    c.find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let start = Instant::now();
+    loop {
+        let url = c.current_url().await?;
+        if url
+            .as_str()
+            .starts_with(&format!("{site}/article.html#comment-"))
+        {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let html = c.source().await?;
+            return Err(format!("did not land on the comment: {url}: {html}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
