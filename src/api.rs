@@ -168,8 +168,7 @@ pub async fn change(backend: &str, id: i64, text: Option<&str>, token: &str) -> 
     }
 }
 
-/// How many threads (comments on the article, with their replies) a page of the list has.
-const THREADS_PER_PAGE: &str = "50";
+use causerie_protocol::THREADS_PER_PAGE;
 
 /// `GET /api/v1/comments?page=…`: a page of threads, oldest first, after the cursor
 /// `after` of the previous page.

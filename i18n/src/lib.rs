@@ -146,6 +146,50 @@ impl Locale {
     pub fn text(&self, msg: Msg) -> &'static str {
         self.messages[msg as usize]
     }
+
+    /// How many comments `n` is, in this language's words ("3 commentaires"): what the
+    /// widget writes with the browser's `Intl.PluralRules`, for the server's HTML.
+    pub fn count(&self, n: u64) -> String {
+        if n == 0 {
+            return self.counts.none.to_owned();
+        }
+        let category = plural(self.tag, n);
+        let form = self
+            .counts
+            .forms
+            .iter()
+            .find(|(c, _)| *c == category)
+            .or_else(|| self.counts.forms.iter().find(|(c, _)| *c == "other"))
+            .map_or("#", |(_, form)| form);
+        form.replace('#', &n.to_string())
+    }
+}
+
+/// The CLDR plural category of the whole number `n` in the language `tag`, for the
+/// languages of `LOCALES` (CLDR 44's integer rules).
+pub fn plural(tag: &str, n: u64) -> &'static str {
+    let (n10, n100) = (n % 10, n % 100);
+    let few_slavic = (2..=4).contains(&n10) && !(12..=14).contains(&n100);
+    match tag {
+        "fr" | "pt" if n <= 1 => "one",
+        "fr" | "es" | "it" | "pt" if n != 0 && n.is_multiple_of(1_000_000) => "many",
+        "en" | "de" | "es" | "it" | "nl" if n == 1 => "one",
+        "pl" if n == 1 => "one",
+        "pl" if few_slavic => "few",
+        "pl" => "many",
+        "ru" | "uk" if n10 == 1 && n100 != 11 => "one",
+        "ru" | "uk" if few_slavic => "few",
+        "ru" | "uk" => "many",
+        "ar" => match (n, n100) {
+            (0, _) => "zero",
+            (1, _) => "one",
+            (2, _) => "two",
+            (_, 3..=10) => "few",
+            (_, 11..=99) => "many",
+            _ => "other",
+        },
+        _ => "other",
+    }
 }
 
 /// A language's table.
@@ -208,6 +252,84 @@ pub const LOCALES: [Locale; 12] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_categories_follow_cldr_for_whole_numbers() {
+        let cases: &[(&str, &[(u64, &str)])] = &[
+            (
+                "en",
+                &[(1, "one"), (2, "other"), (11, "other"), (21, "other")],
+            ),
+            (
+                "fr",
+                &[(0, "one"), (1, "one"), (2, "other"), (1_000_000, "many")],
+            ),
+            ("pt", &[(1, "one"), (2, "other")]),
+            (
+                "pl",
+                &[
+                    (1, "one"),
+                    (2, "few"),
+                    (5, "many"),
+                    (12, "many"),
+                    (22, "few"),
+                    (21, "many"),
+                ],
+            ),
+            (
+                "ru",
+                &[
+                    (1, "one"),
+                    (21, "one"),
+                    (11, "many"),
+                    (3, "few"),
+                    (13, "many"),
+                    (25, "many"),
+                ],
+            ),
+            ("uk", &[(101, "one"), (104, "few"), (111, "many")]),
+            (
+                "ar",
+                &[
+                    (0, "zero"),
+                    (1, "one"),
+                    (2, "two"),
+                    (3, "few"),
+                    (110, "few"),
+                    (100, "other"),
+                    (111, "many"),
+                ],
+            ),
+            ("ja", &[(1, "other"), (2, "other")]),
+        ];
+        for (tag, numbers) in cases {
+            for (n, category) in *numbers {
+                assert_eq!(plural(tag, *n), *category, "{tag} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_are_worded_in_each_language() {
+        let fr = locale("fr-CA").unwrap();
+        assert_eq!(fr.count(0), fr.counts.none);
+        assert_eq!(fr.count(1), "1 commentaire");
+        assert_eq!(fr.count(2), "2 commentaires");
+        assert_eq!(locale("en").unwrap().count(1), "1 comment");
+        let pl = locale("pl").unwrap();
+        assert_ne!(pl.count(2), pl.count(5).replace('5', "2"));
+        // Every category a language's rule gives has its form, or `other`.
+        for l in &LOCALES {
+            for n in 1..200 {
+                assert!(
+                    l.count(n).contains(&n.to_string()) || l.tag == "ar",
+                    "{} {n}",
+                    l.tag
+                );
+            }
+        }
+        assert!(locale("xx").is_none());
+    }
 
     #[test]
     fn every_table_is_complete_and_distinct_from_english() {

@@ -38,6 +38,9 @@ pub const MAX_PAGE_CHARS: usize = 1_024;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The most comments one page of `GET /api/v1/comments` may ask for.
 pub const MAX_LIST_LIMIT: u32 = 500;
+/// How many threads the first page of a thread has, in the widget and in the server's
+/// HTML (a string: the widget puts it in a URL as it is).
+pub const THREADS_PER_PAGE: &str = "50";
 /// The most pages one `/api/v1/counts` request may ask about.
 pub const MAX_COUNT_PAGES: usize = 200;
 /// The header that makes a POST safe to retry.

@@ -135,6 +135,21 @@ pub struct Config {
     /// server listens on a loopback address.
     #[arg(long, env = "CAUSERIE_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
+
+    /// Whether search engines may quote the comments of the HTML the server renders
+    /// (`/api/v1/thread.html`): `index` them, or mark them `nosnippet`
+    /// (`data-nosnippet`).
+    #[arg(long, env = "CAUSERIE_SNIPPETS", value_enum, default_value_t = Snippets::Index)]
+    pub snippets: Snippets,
+}
+
+/// What search engines may do with the comments of the server's HTML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Snippets {
+    /// Read and quote them, as any text of the page.
+    Index,
+    /// Read them, but never quote them in results (`data-nosnippet`).
+    Nosnippet,
 }
 
 /// A public URL: `http://` or `https://`, a host, no path beyond `/`.

@@ -150,6 +150,11 @@ impl Return {
         Some(Return(url.into()))
     }
 
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The address at `anchor`.
     fn at(&self, anchor: &str) -> String {
         format!("{}#{anchor}", self.0)

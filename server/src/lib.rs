@@ -21,6 +21,7 @@ mod error;
 pub mod export;
 mod feed;
 mod form;
+mod fragment;
 pub mod import;
 pub mod notify;
 pub mod privacy;
@@ -104,6 +105,11 @@ pub struct AppState {
     pub edit_window: std::time::Duration,
     /// The thread pages sent lately (`cache.rs`).
     pub threads: Arc<cache::ThreadCache>,
+    /// The server's address as readers reach it (`--public-url`), for the HTML it
+    /// renders; else the request's `Host`.
+    pub public_url: Option<Arc<str>>,
+    /// Whether the rendered comments are marked `data-nosnippet`.
+    pub nosnippet: bool,
 }
 
 /// How the server defends itself against spam (`spam.rs`).
@@ -170,6 +176,8 @@ impl AppState {
             announce: config.webhook_url.is_some(),
             edit_window: config.edit_window,
             threads: Arc::default(),
+            public_url: config.public_url.as_deref().map(Arc::from),
+            nosnippet: config.snippets == config::Snippets::Nosnippet,
             store,
         })
     }
@@ -203,8 +211,10 @@ pub fn app(state: AppState, www: &Path) -> Router {
             axum::routing::put(api::edit_comment).delete(api::delete_comment),
         )
         .route("/counts", get(api::counts_get).post(api::counts_post))
+        .route("/thread.html", get(fragment::thread_html))
         .route("/feed", get(api::feed))
         .fallback(any(api::not_found))
+        .layer(axum::Extension(fragment::Build::of(www)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // A body that trickles in is cut off at a deadline, so that it cannot hold a
         // permit for longer than that.

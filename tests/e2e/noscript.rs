@@ -121,3 +121,113 @@ async fn c_steps(c: &Client, page: &str, site: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// A static page that included the server's HTML when it was built (as a static site
+/// generator does) shows the thread with scripts off: inside the declarative shadow
+/// root, styled by the stylesheet file; a reply goes under its parent, from the
+/// fragment's own form.
+#[tokio::test]
+async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript() {
+    preconditions();
+    let TwoOrigins {
+        comments,
+        site,
+        _dir,
+    } = two_origins(|_| String::new());
+    comments.post("/article", "Le premier commentaire");
+    let site_url = site.url("").trim_end_matches('/').to_owned();
+    let article = format!("{site_url}/article.html");
+    // The build step: the fragment, fetched with the article's address.
+    let fragment = fetch_fragment(
+        &comments,
+        "/api/v1/thread.html?page=/article&lang=fr",
+        &article,
+    );
+    std::fs::write(
+        _dir.path().join("site/article.html"),
+        format!(
+            r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Article</title>
+<style>p {{ color: rgb(255, 0, 0) !important; }}</style></head>
+<body><article><h1>Article</h1><p>…</p></article>{fragment}</body></html>"#
+        ),
+    )
+    .unwrap();
+
+    let browser = Browser::start_in("fr-FR");
+    let client = browser
+        .session_with("fragment", &["--blink-settings=scriptEnabled=false"])
+        .await
+        .unwrap();
+    let steps = async {
+        let c = &client;
+        c.goto(&article).await?;
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        let root = host.shadow_root().await?;
+        let count = root.find(Locator::Css("[data-testid=count]")).await?;
+        assert_eq!(count.text().await?, "1 commentaire");
+        let text = root.find(Locator::Css("[data-testid=entry-text]")).await?;
+        assert_eq!(text.text().await?, "Le premier commentaire");
+        // The stylesheet file applies inside; the page's CSS does not reach in.
+        let trap = root.find(Locator::Css(".trap")).await?;
+        assert_eq!(trap.css_value("position").await?, "absolute");
+        let p = text.find(Locator::Css("p")).await?;
+        assert_ne!(p.css_value("color").await?, "rgb(255, 0, 0)");
+
+        root.find(Locator::Css("[data-testid=comment]"))
+            .await?
+            .send_keys("Posté sans script")
+            .await?;
+        root.find(Locator::Css("[data-testid=author]"))
+            .await?
+            .send_keys("Zoé")
+            .await?;
+        root.find(Locator::Css("[data-testid=email]"))
+            .await?
+            .send_keys("zoe@example.org")
+            .await?;
+        root.find(Locator::Css("[data-testid=submit]"))
+            .await?
+            .click()
+            .await?;
+        let start = Instant::now();
+        loop {
+            let url = c.current_url().await?;
+            if url.as_str().starts_with(&format!("{article}#comment-")) {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err(format!("did not land on the article: {url}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    let closed = client.close().await;
+    steps.unwrap();
+    closed.unwrap();
+    assert_eq!(comments.stored("Posté sans script").await, 1);
+    assert_eq!(comments.pages_of("Posté sans script").await, ["/article"]);
+}
+
+/// A GET of the comment server's `path`, with the article's address as `Referer`.
+fn fetch_fragment(server: &Server, path: &str, article: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nReferer: {article}\r\nConnection: close\r\n\r\n",
+        server.port
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    body.to_owned()
+}

@@ -155,7 +155,14 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         ])
         .arg(format!("--outfile={}", glue.display())))?;
 
-    let mut loaded: Vec<PathBuf> = vec![glue, wasm, counts, strings];
+    // The stylesheet as a file, for the thread that the server renders (the widget's
+    // own copy is inside the wasm).
+    let style = pkg.join("causerie.css");
+    run(Command::new(esbuild(root))
+        .arg(root.join("src/style.css"))
+        .args(["--minify", "--log-level=warning", "--legal-comments=none"])
+        .arg(format!("--outfile={}", style.display())))?;
+    let mut loaded: Vec<PathBuf> = vec![glue, wasm, counts, strings, style];
     loaded.extend(write_locales(&pkg)?);
     loaded.push(pkg.join("i18n/keys.json"));
     // The loader names the folder of this build's files, named by their content.
@@ -191,6 +198,8 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
         });
     }
     copy_into_build(&pkg, &folder, &loaded)?;
+    // The server names the folder in the HTML it renders.
+    std::fs::write(pkg.join("build"), &folder)?;
     print_sizes(&sizes);
     check_budgets(&sizes)?;
     Ok(sizes)
@@ -413,7 +422,10 @@ pub fn check_budgets(sizes: &[Size]) -> Result<()> {
 /// load (`counts.js`, `strings.js`), and only the largest language file.
 pub fn reader_total(sizes: &[Size], size: impl Fn(&Size) -> usize) -> usize {
     let locale = |s: &&Size| s.name.contains("/i18n/");
-    let counts = |s: &&Size| s.name.ends_with("counts.js") || s.name.ends_with("strings.js");
+    // Only some pages load these; the stylesheet file only with the server's HTML.
+    let counts = |s: &&Size| {
+        s.name.ends_with("counts.js") || s.name.ends_with("strings.js") || s.name.ends_with(".css")
+    };
     let files = sizes
         .iter()
         .filter(|s| !locale(s) && !counts(s))

@@ -15,6 +15,7 @@ mod config;
 mod export;
 mod form;
 mod formats;
+mod fragment;
 mod import;
 mod notify;
 mod privacy;
