@@ -17,6 +17,7 @@ mod authors;
 mod durability;
 mod hostile;
 mod imports;
+mod includes;
 mod isso;
 mod languages;
 mod loading;

@@ -157,6 +157,11 @@ fn test(root: &Path) -> Result<()> {
     tools::widget_tools(root)?;
     tools::browser()?;
     let mut tally = Tally::default();
+    if let Err(e) = tools::includers() {
+        // The examples' tests then fail, and say why; the others still run.
+        eprintln!("error: {e:#}");
+        tally.failed += 1;
+    }
     let wasm = ["--target", "wasm32-unknown-unknown"];
     tally.check("cargo fmt --check", cargo(&["fmt", "--all", "--check"]));
     tally.check(

@@ -74,6 +74,16 @@ pub fn browser() -> Result<()> {
     debian(&["chromium", "chromium-driver"], "the browser tests")
 }
 
+/// nginx and Hugo, which the end-to-end tests run `examples/nginx-ssi` and
+/// `examples/hugo` with.
+pub fn includers() -> Result<()> {
+    let present = |p: &str| Path::new(p).is_file();
+    if present("/usr/sbin/nginx") && present("/usr/bin/hugo") {
+        return Ok(());
+    }
+    debian(&["nginx", "hugo"], "the examples' tests")
+}
+
 /// wrk, the load generator of the side-by-side benchmark.
 pub fn wrk() -> Result<()> {
     if Path::new("/usr/bin/wrk").is_file() {
