@@ -314,6 +314,48 @@ fn refused(
     FormPage::new(state, posted, locale, back, msg).respond(status)
 }
 
+/// The query of `GET /api/v1/reply.html`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ReplyQuery {
+    page: String,
+    parent: i64,
+    redirect_to: String,
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/reply.html?page=…&parent=…&redirect_to=…`: the form that answers a
+/// comment, for readers without JavaScript (the thread as HTML links each comment to
+/// it). The comment answered must be published on that page, and the way back a page of
+/// its site; it posts as the HTML form does.
+pub async fn reply_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<ReplyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let axum::extract::Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let parent = state
+        .store
+        .comment(query.parent)
+        .await?
+        .filter(|c| c.page == query.page && c.status == Status::Published && !c.deleted)
+        .ok_or(ApiError::NotFound)?;
+    let site = site_of_return(&state, &query.redirect_to);
+    let back = Return::parse(&query.redirect_to, site)
+        .ok_or_else(|| ApiError::BadQuery("redirect_to is not a page of the site".into()))?;
+    let posted = Posted {
+        page: query.page,
+        parent: parent.id.to_string(),
+        lang: query.lang.unwrap_or_default(),
+        ..Posted::default()
+    };
+    let locale = locale(&posted, &headers);
+    let mut page = FormPage::new(&state, &posted, locale, Some(&back), Msg::Heading);
+    page.general.clear();
+    page.heading = locale.text(Msg::ReplyTo).replace('#', &parent.author);
+    page.answered = Some(parent.text);
+    Ok(page.respond(StatusCode::OK))
+}
+
 /// One field of the form, as the reader left it.
 struct FormField {
     field: Field,
@@ -334,8 +376,11 @@ struct FormField {
 struct FormPage {
     lang: &'static str,
     dir: &'static str,
-    heading: &'static str,
+    heading: String,
+    /// What went wrong; empty for a form not yet sent.
     general: String,
+    /// The comment answered, when the form is a reply's.
+    answered: Option<String>,
     fields: Vec<FormField>,
     submit: &'static str,
     page: String,
@@ -375,8 +420,9 @@ impl FormPage {
         FormPage {
             lang: locale.tag,
             dir: if locale.rtl { "rtl" } else { "ltr" },
-            heading: locale.text(Msg::Heading),
+            heading: locale.text(Msg::Heading).to_owned(),
             general: locale.text(general).to_owned(),
+            answered: None,
             fields: vec![
                 field(
                     Field::Comment,

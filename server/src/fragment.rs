@@ -121,6 +121,7 @@ struct Words {
     submit: &'static str,
     deleted: &'static str,
     show_more: &'static str,
+    reply: &'static str,
 }
 
 impl Words {
@@ -136,6 +137,7 @@ impl Words {
             submit: locale.text(Msg::Submit),
             deleted: locale.text(Msg::Deleted),
             show_more: locale.text(Msg::ShowMore),
+            reply: locale.text(Msg::Reply),
         }
     }
 }

@@ -212,6 +212,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
         )
         .route("/counts", get(api::counts_get).post(api::counts_post))
         .route("/thread.html", get(fragment::thread_html))
+        .route("/reply.html", get(form::reply_page))
         .route("/feed", get(api::feed))
         .fallback(any(api::not_found))
         .layer(axum::Extension(fragment::Build::of(www)))

@@ -124,8 +124,8 @@ async fn c_steps(c: &Client, page: &str, site: &str) -> Result<()> {
 
 /// A static page that included the server's HTML when it was built (as a static site
 /// generator does) shows the thread with scripts off: inside the declarative shadow
-/// root, styled by the stylesheet file; a reply goes under its parent, from the
-/// fragment's own form.
+/// root, styled by the stylesheet file; a reader posts from the fragment's own form, and
+/// a reply, from the comment's link, goes under its parent.
 #[tokio::test]
 async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript() {
     preconditions();
@@ -200,6 +200,40 @@ async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript()
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+
+        // A reply: the comment's link opens its form, whose post goes under it.
+        c.goto(&article).await?;
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        let root = host.shadow_root().await?;
+        root.find(Locator::Css("[data-testid=reply]"))
+            .await?
+            .click()
+            .await?;
+        let heading = c.wait().for_element(Locator::Css("h1")).await?;
+        assert_eq!(heading.text().await?, "Répondre à Test");
+        for (id, text) in [
+            ("causerie-comment", "Une réponse sans script"),
+            ("causerie-author", "Zoé"),
+            ("causerie-email", "zoe@example.org"),
+        ] {
+            c.find(Locator::Id(id)).await?.send_keys(text).await?;
+        }
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let start = Instant::now();
+        while !c
+            .current_url()
+            .await?
+            .as_str()
+            .starts_with(&format!("{article}#comment-"))
+        {
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err(format!("the reply did not land: {}", c.source().await?).into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     }
     .await;
@@ -208,6 +242,18 @@ async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript()
     closed.unwrap();
     assert_eq!(comments.stored("Posté sans script").await, 1);
     assert_eq!(comments.pages_of("Posté sans script").await, ["/article"]);
+    let mut db = comments.db().await;
+    let (parent_text,): (String,) = sqlx::query_as(
+        "SELECT p.text FROM comments c JOIN comments p ON p.id = c.parent WHERE c.text = ?",
+    )
+    .bind("Une réponse sans script")
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(
+        parent_text, "Le premier commentaire",
+        "the reply is under its parent"
+    );
 }
 
 /// A GET of the comment server's `path`, with the article's address as `Referer`.

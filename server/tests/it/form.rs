@@ -233,3 +233,68 @@ async fn the_defences_and_moderation_hold_for_a_plain_form() {
     );
     assert_eq!(held.count().await, 1);
 }
+
+/// Without JavaScript, each comment of the thread as HTML links to a reply form: it
+/// names the comment answered, keeps the way back, and its post goes under the parent.
+/// A parent that is not a published comment of the page, or a way back off the site,
+/// gets no form.
+#[tokio::test]
+async fn the_reply_form_without_javascript_answers_its_comment() {
+    let app = spawn(&["--allow-origin", BLOG]).await;
+    let parent = app
+        .post(comment("/a", "Le parent").to_string(), None)
+        .await
+        .json();
+    let id = parent["id"].as_i64().unwrap();
+    let back = form_urlencoded::byte_serialize(b"https://blog.example.com/a").collect::<String>();
+    let reply = app
+        .get(&format!(
+            "/api/v1/reply.html?page=/a&parent={id}&lang=fr&redirect_to={back}"
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let html = reply.text();
+    assert!(html.contains("<h1>Répondre à Zoé</h1>"), "{html}");
+    assert!(
+        html.contains("<blockquote><p>Le parent</p></blockquote>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r#"name="comment_parent" value="{id}""#)),
+        "{html}"
+    );
+    assert!(
+        !html.contains("role=\"alert\""),
+        "nothing went wrong yet: {html}"
+    );
+
+    // The thread as HTML links to it.
+    let fragment = app.get("/api/v1/thread.html?page=/a").await.text();
+    assert!(
+        fragment.contains(&format!("/api/v1/reply.html?page=/a&amp;parent={id}&amp;")),
+        "{fragment}"
+    );
+
+    let mut body = good("La réponse", "https://blog.example.com/a");
+    let parent_id = id.to_string();
+    body[4] = ("comment_parent", &parent_id);
+    let posted = post_plain(&app, Some(BLOG), fields(&body)).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.text());
+    let thread = app.get("/api/v1/comments?page=/a").await.json();
+    assert_eq!(thread["comments"][1]["parent"], id);
+
+    for query in [
+        format!("page=/b&parent={id}&redirect_to={back}"),
+        format!("page=/a&parent=999&redirect_to={back}"),
+    ] {
+        let reply = app.get(&format!("/api/v1/reply.html?{query}")).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{query}");
+    }
+    let evil = form_urlencoded::byte_serialize(b"https://evil.example.com/").collect::<String>();
+    let reply = app
+        .get(&format!(
+            "/api/v1/reply.html?page=/a&parent={id}&redirect_to={evil}"
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
