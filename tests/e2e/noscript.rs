@@ -277,3 +277,96 @@ fn fetch_fragment(server: &Server, path: &str, article: &str) -> String {
     );
     body.to_owned()
 }
+
+/// The server's HTML in a page under a strict CSP (no inline script or style; the
+/// comment server allowed for styles and forms only): no violation, and its stylesheet
+/// applies. axe-core finds nothing wrong in its thread and form, in light and in dark,
+/// nor in the reply form and the form answered with errors.
+#[tokio::test]
+async fn the_servers_html_passes_axe_and_a_strict_csp_in_light_and_dark() {
+    preconditions();
+    let axe_js = axe_source();
+    let TwoOrigins {
+        comments,
+        site,
+        _dir,
+    } = two_origins(|_| String::new());
+    comments.post("/article", "Un avis https://example.org/a");
+    let site_url = site.url("").trim_end_matches('/').to_owned();
+    let w = comments.url("").trim_end_matches('/').to_owned();
+    let article = format!("{site_url}/article.html");
+    let fragment = fetch_fragment(
+        &comments,
+        "/api/v1/thread.html?page=/article&lang=fr",
+        &article,
+    );
+    // The listener comes first, from the site's own origin, as the policy allows.
+    std::fs::write(
+        _dir.path().join("site/listen.js"),
+        "window.__violations = []; document.addEventListener('securitypolicyviolation', \
+         e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));",
+    )
+    .unwrap();
+    std::fs::write(
+        _dir.path().join("site/article.html"),
+        format!(
+            r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Article</title>
+<script src="/listen.js"></script>
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self' {w}; form-action {w} 'self'; base-uri 'none'; object-src 'none'">
+</head><body><main><h1>Article</h1><p>Le texte.</p>{fragment}</main></body></html>"#
+        ),
+    )
+    .unwrap();
+
+    let browser = Browser::start_in("fr-FR");
+    with_session(&browser, "fragment-axe", |c| async move {
+        let mut violations = Vec::new();
+        for theme in ["light", "dark"] {
+            c.goto(&article).await?;
+            if theme == "dark" {
+                js(&c, "host.setAttribute('data-scheme', 'dark');").await?;
+            }
+            until(
+                &c,
+                "the stylesheet",
+                "getComputedStyle(root.querySelector('.trap')).position === 'absolute'",
+            )
+            .await?;
+            let csp = js(&c, "return window.__violations;").await?;
+            assert_eq!(csp, json!([]), "no CSP violation");
+            violations.extend(axe(&c, &axe_js, &format!("{theme}, thread")).await?);
+        }
+        // The server's own pages: the reply form, and the form answered with errors.
+        js(&c, "root.querySelector('[data-testid=reply]').click();").await?;
+        c.wait().for_element(Locator::Css("h1")).await?;
+        violations.extend(axe(&c, &axe_js, "reply form").await?);
+        c.find(Locator::Id("causerie-comment"))
+            .await?
+            .send_keys("Sans nom")
+            .await?;
+        c.find(Locator::Id("causerie-author"))
+            .await?
+            .send_keys(&"Z".repeat(101))
+            .await?;
+        c.find(Locator::Id("causerie-email"))
+            .await?
+            .send_keys("z@example.org")
+            .await?;
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .for_element(Locator::Css("[data-testid=author-error]"))
+            .await?;
+        violations.extend(axe(&c, &axe_js, "errors").await?);
+        assert!(
+            violations.is_empty(),
+            "axe found:\n{}",
+            violations.join("\n")
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
