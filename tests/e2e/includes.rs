@@ -160,3 +160,46 @@ async fn a_hugo_site_built_with_its_comments_has_them_in_its_pages() {
         "{html}"
     );
 }
+
+/// A dynamic site (`examples/python-site`, Python's standard library) fetches the thread
+/// for each request: the comments are in the page as it is served, and the form sends
+/// readers back to it.
+#[tokio::test]
+async fn a_dynamic_site_puts_the_thread_in_each_page_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let site_port = free_port();
+    let comments = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &["--allow-origin", &format!("http://127.0.0.1:{site_port}")],
+    );
+    comments.post("/article", "Un commentaire servi par le site");
+    let _site = Group::spawn(
+        Command::new("python3")
+            .arg(root().join("examples/python-site/app.py"))
+            .env("COMMENTS", comments.url("").trim_end_matches('/'))
+            .env("PORT", site_port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
+    .unwrap();
+    wait_for_port(site_port, "the Python site");
+    let (status, html) = get(site_port, "/article");
+    assert_eq!(status, "HTTP/1.0 200 OK", "{html}");
+    assert!(html.contains("Un commentaire servi par le site"), "{html}");
+    assert!(
+        html.contains(r#"<template shadowrootmode="open">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"name="redirect_to" value="http://127.0.0.1:{site_port}/article""#
+        )),
+        "{html}"
+    );
+    // A new comment is in the next page served.
+    comments.post("/article", "Un deuxième, aussitôt");
+    let (_, html) = get(site_port, "/article");
+    assert!(html.contains("Un deuxième, aussitôt"), "{html}");
+}
