@@ -60,7 +60,10 @@ pub fn number(text: &str) -> f64 {
 /// `lang` is the language the loader chose, `strings` its table of messages (a JSON
 /// array in `causerie_i18n::Msg` order) and `counts` its count forms (`{"none": …,
 /// "one": …, "other": …}`), from `pkg/i18n/<lang>.json`.
-/// `host` may carry `data-depth`, how deep replies nest (default 3).
+/// `host` may carry `data-depth`, how deep replies nest (default 3). When `host` has a
+/// shadow root already (the server's HTML), the widget is rendered out of the document,
+/// and `adopt` is called with it once its thread has loaded: the loader moves what the
+/// reader typed into it and puts it in place.
 #[wasm_bindgen]
 pub fn mount(
     host: HtmlElement,
@@ -69,18 +72,27 @@ pub fn mount(
     lang: String,
     strings: JsValue,
     counts: JsValue,
+    adopt: js_sys::Function,
 ) -> Result<(), JsValue> {
     let lang = Lang::new(&lang, strings, counts).ok_or_else(|| {
         JsValue::from_str("causerie: the language file does not match the widget")
     })?;
-    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+    // The server's HTML (`/api/v1/thread.html`) comes with its shadow root written out:
+    // the widget renders beside it, and `adopt` (the loader's) puts it in its place.
+    let served = host.shadow_root();
+    let shadow = match &served {
+        Some(shadow) => shadow.clone(),
+        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
+    };
     let sheet = CssStyleSheet::new()?;
     sheet.replace_sync(STYLE)?;
     shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
     let root: HtmlElement = document().create_element("div")?.unchecked_into();
     root.set_class_name("causerie");
     root.set_attribute("lang", lang.tag())?;
-    shadow.append_child(&root)?;
+    if served.is_none() {
+        shadow.append_child(&root)?;
+    }
     let depth = host
         .get_attribute("data-depth")
         .map_or(DEPTH, |d| number(&d) as u32)
@@ -92,7 +104,14 @@ pub fn mount(
         depth,
     };
     mount_to(root.clone(), move || view! { <Widget config /> }).forget();
-    spawn_local(list::load(root.into(), config, None));
+    // Once its thread is there, so that nothing moves while it loads.
+    let adopt = served.is_some().then_some(adopt);
+    spawn_local(async move {
+        list::load(root.clone().into(), config, None).await;
+        if let Some(adopt) = adopt {
+            let _ = adopt.call1(&JsValue::NULL, &root);
+        }
+    });
     Ok(())
 }
 

@@ -103,7 +103,8 @@ fn mount_with(
     counts: JsValue,
 ) -> Result<(), JsValue> {
     let backend = "https://comments.test".to_owned();
-    causerie::mount(host, backend, page.into(), lang.into(), strings, counts)
+    let adopt = js_sys::Function::new_no_args("");
+    causerie::mount(host, backend, page.into(), lang.into(), strings, counts, adopt)
 }
 
 /// What the fake server answers to GETs: JS that returns a thread for `url`.

@@ -9,7 +9,9 @@
  *   data-lang     the language (default: the page's <html lang>, else the browser's, else English); the
  *                 widget's messages for it are fetched with the wasm, from pkg/i18n/ (English too:
  *                 no language is built into the wasm)
- *   data-target   a CSS selector for where to render (default: right after this script)
+ *   data-target   a CSS selector for where to render (default: the thread the server rendered into
+ *                 the page, /api/v1/thread.html, whose page and language then count; else right
+ *                 after this script)
  *   data-form     "above" (default) or "below": where the form goes, relative to the comments
  *   data-depth    how deep replies nest, from 1 (no nesting) to any; default 3
  *   data-strings  your own wording for some messages, as JSON (see strings.js)
@@ -30,13 +32,17 @@
   if (!script) return;
   var data = script.dataset;
   var src = new URL(script.src, location.href);
+  // The thread the server rendered into the page (/api/v1/thread.html), if it is there:
+  // the widget takes it over in place, with what the reader typed into its form.
+  var rendered = document.querySelector("[data-causerie][data-rendered]");
+  var served = rendered ? rendered.dataset : {};
 
   function id(url) {
     var p = url.pathname;
     return p == "/" || /\.php$/.test(p) ? p + url.search : p;
   }
   function page() {
-    if (data.page) return data.page;
+    if (data.page || served.page) return data.page || served.page;
     var canonical = document.querySelector("link[rel=canonical]");
     if (canonical && canonical.href) {
       try { return id(new URL(canonical.href, location.href)); } catch (e) { /* fall through */ }
@@ -50,7 +56,7 @@
   var pkg = new URL("pkg/", src);
 
   // Each language's messages come in one small file; a language without one gets English.
-  var lang = (data.lang || document.documentElement.lang || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
+  var lang = (data.lang || served.lang || document.documentElement.lang || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
   if (!/^[a-z]{2,3}$/.test(lang)) lang = "en";
   var files = {};
   function file(tag) {
@@ -67,7 +73,7 @@
   }
   if (data.countsOnly !== undefined) return;
 
-  var host = data.target && document.querySelector(data.target);
+  var host = rendered || data.target && document.querySelector(data.target);
   if (!host) {
     host = document.createElement("div");
     script.parentNode.insertBefore(host, script.nextSibling);
@@ -91,6 +97,33 @@
   if (data.form) host.setAttribute("data-form", data.form);
   if (data.depth) host.setAttribute("data-depth", data.depth);
 
+  // The widget, rendered beside the server's HTML and its thread loaded, takes its place
+  // in one task: what the reader typed, the focus and the caret go with them, and the
+  // form's signed render time too, so that the time spent typing counts.
+  function adopt(root) {
+    var shadow = host.shadowRoot, focused = shadow.activeElement;
+    var caret = focused && [focused.selectionStart, focused.selectionEnd];
+    function field(where, name) { return where.querySelector("[name=" + name + "]"); }
+    ["comment", "author", "email", "url"].forEach(function (name) {
+      var typed = field(shadow, name), own = field(root, name);
+      if (typed && own && typed.value) {
+        own.value = typed.value;
+        own.dispatchEvent(new Event("input"));
+      }
+    });
+    // Unless the page is old (a static site built days ago): its token may have expired.
+    var token = field(shadow, "form_token");
+    if (token && Date.now() - parseInt(token.value, 10) < 36e5) {
+      root.querySelector("form").setAttribute("data-token", token.value);
+    }
+    shadow.replaceChildren(root);
+    var again = focused && focused.name && field(root, focused.name);
+    if (again) {
+      again.focus();
+      try { again.setSelectionRange(caret[0], caret[1]); } catch (e) { /* no caret: type=email */ }
+    }
+  }
+
   var started = false;
   function load() {
     if (started) return;
@@ -105,7 +138,7 @@
         var widget = loaded[0], tag = loaded[1][0], table = loaded[1][1];
         host.dir = table.dir;
         return widget.default({ module_or_path: new URL("causerie_bg.wasm", pkg) }).then(function () {
-          widget.mount(host, backend, page(), tag, table.messages, table.counts);
+          widget.mount(host, backend, page(), tag, table.messages, table.counts, adopt);
         });
       })
       .catch(function (e) { console.error("causerie: the widget could not load", e); });

@@ -93,3 +93,107 @@ async fn a_readers_second_article_takes_the_widget_from_the_cache() {
     .await
     .unwrap();
 }
+
+/// A reader types into the form that the server rendered into the page while the wasm
+/// is held back; when it arrives, the widget takes that form over in place: the text,
+/// the focus and the caret are as they were, nothing moved (no layout shift at all, not
+/// even one that input would excuse), and the widget posts from then on.
+#[tokio::test]
+async fn the_widget_takes_over_the_servers_html_with_what_was_typed() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    copy_tree(&root().join("www/pkg"), &www.join("pkg"));
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        www.clone(),
+        &[],
+    );
+    server.post("/a", "Un premier avis");
+    let page = server.url("/a.html");
+    let fragment = fetch_fragment(&server, "/api/v1/thread.html?page=/a&lang=fr", &page);
+    std::fs::write(
+        www.join("a.html"),
+        format!(
+            r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>a</title>
+<script>
+window.__shifts = [];
+new PerformanceObserver(list => {{ for (const e of list.getEntries()) window.__shifts.push(e.value); }})
+  .observe({{ type: "layout-shift", buffered: true }});
+const real = window.fetch;
+window.__held = false;
+window.fetch = (url, init) => String(url).endsWith(".wasm")
+  ? new Promise(go => {{ window.__held = true; window.__release = () => go(real(url, init)); }})
+  : real(url, init);
+</script></head>
+<body><article><h1>Article</h1><p>…</p></article>
+{fragment}
+<p id="after">La suite de la page.</p>
+<script src="/embed.js" defer></script></body></html>"#
+        ),
+    )
+    .unwrap();
+
+    let browser = Browser::start_in("fr-FR");
+    with_session(&browser, "takeover", |c| async move {
+        c.goto(&page).await?;
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        let shadow = host.shadow_root().await?;
+        shadow
+            .find(Locator::Css("[name=author]"))
+            .await?
+            .send_keys("Zoé")
+            .await?;
+        shadow
+            .find(Locator::Css("[name=comment]"))
+            .await?
+            .send_keys("Bonjour tout le monde")
+            .await?;
+        js(
+            &c,
+            "root.querySelector('[name=comment]').setSelectionRange(7, 7);",
+        )
+        .await?;
+        until(&c, "the wasm's request", "window.__held").await?;
+        // The server's form is still the one there.
+        assert_eq!(
+            js(&c, "return !!root.querySelector('[data-testid=remember]');").await?,
+            json!(false)
+        );
+        js(&c, "window.__release();").await?;
+        until(
+            &c,
+            "the widget",
+            "root.querySelector('[data-testid=remember]')",
+        )
+        .await?;
+        let state = js(
+            &c,
+            "const f = root.querySelector('[name=comment]');
+             return [f.value, root.activeElement === f, f.selectionStart, f.selectionEnd,
+                     root.querySelector('[name=author]').value,
+                     root.querySelectorAll('[data-testid=entry]').length,
+                     window.__shifts];",
+        )
+        .await?;
+        assert_eq!(
+            state,
+            json!(["Bonjour tout le monde", true, 7, 7, "Zoé", 1, []]),
+            "[text, focus, caret, name, comments, layout shifts]"
+        );
+        // From then on, the widget's own: it posts.
+        type_in(&c, "email", "zoe@example.org").await?;
+        click_submit(&c).await?;
+        until(
+            &c,
+            "the posted comment",
+            "root.querySelectorAll('[data-testid=entry]').length === 2",
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(server.stored("Bonjour tout le monde").await, 1);
+}

@@ -826,3 +826,25 @@ async fn author_request(c: &Client, method: &str, id: &str, token: &str) -> Resu
         .await?;
     Ok(status.as_u64().unwrap_or(0))
 }
+
+/// A GET of the comment server's `path`, with the article's address as `Referer`.
+fn fetch_fragment(server: &Server, path: &str, article: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nReferer: {article}\r\nConnection: close\r\n\r\n",
+        server.port
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    body.to_owned()
+}

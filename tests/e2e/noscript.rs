@@ -256,28 +256,6 @@ async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript()
     );
 }
 
-/// A GET of the comment server's `path`, with the article's address as `Referer`.
-fn fetch_fragment(server: &Server, path: &str, article: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nReferer: {article}\r\nConnection: close\r\n\r\n",
-        server.port
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "{head}"
-    );
-    body.to_owned()
-}
-
 /// The server's HTML in a page under a strict CSP (no inline script or style; the
 /// comment server allowed for styles and forms only): no violation, and its stylesheet
 /// applies. axe-core finds nothing wrong in its thread and form, in light and in dark,
