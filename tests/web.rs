@@ -104,7 +104,15 @@ fn mount_with(
 ) -> Result<(), JsValue> {
     let backend = "https://comments.test".to_owned();
     let adopt = js_sys::Function::new_no_args("");
-    causerie::mount(host, backend, page.into(), lang.into(), strings, counts, adopt)
+    causerie::mount(
+        host,
+        backend,
+        page.into(),
+        lang.into(),
+        strings,
+        counts,
+        adopt,
+    )
 }
 
 /// What the fake server answers to GETs: JS that returns a thread for `url`.
