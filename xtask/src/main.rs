@@ -16,6 +16,7 @@ mod bench;
 mod build;
 mod children;
 mod imports;
+mod loads;
 mod peers;
 mod postgres;
 #[cfg(test)]

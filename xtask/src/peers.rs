@@ -22,7 +22,10 @@ use std::{
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
-use crate::bench::{Process, free_port, session, wait_for_port};
+use crate::{
+    bench::{Process, free_port, wait_for_port},
+    loads,
+};
 
 /// The versions the comparison runs, pinned so that runs compare.
 const ISSO: &str = "isso==0.14.0";
@@ -109,7 +112,7 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
     let load_after = load_average();
 
     let isso_bytes = isso_download(&venv)?;
-    let ready = time_to_form(root, ours.port, isso.port, runs)?;
+    let ready = time_to_form(root, ours.port, isso.port, if quick { 1 } else { 7 })?;
     drop(isso);
     drop(ours);
 
@@ -183,12 +186,42 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
         isso_bytes,
         widget_brotli as f64 / isso_bytes.max(1) as f64
     );
+    let loads = if quick { 1 } else { 7 };
     println!(
-        "{:<22} {:>9.0} ms {:>9.0} ms {:>7.2}×   (from navigation, headless Chromium, cold cache)",
-        "form usable after",
-        ready.0,
-        ready.1,
-        ready.0 / ready.1.max(f64::MIN_POSITIVE)
+        "\npage loads, from navigation, for a reader who scrolls to the comments: median of {loads} cold load(s)"
+    );
+    println!(
+        "{:<28} {:>12} {:>14} {:>9} {:>12}",
+        "", "ours, HTML", "ours, script", "Isso", "HTML / Isso"
+    );
+    for (device, name) in [(0, "phone"), (1, "desktop")] {
+        let [html, script, isso] = [&ready[device][0], &ready[device][1], &ready[device][2]];
+        for (what, f) in [
+            (
+                "the form can be typed into",
+                (|l: &loads::Load| l.form_ms) as fn(&loads::Load) -> f64,
+            ),
+            ("the first comment shows", |l: &loads::Load| l.first_ms),
+        ] {
+            println!(
+                "{:<28} {:>9.0} ms {:>11.0} ms {:>6.0} ms {:>11.2}×",
+                format!("{name}: {what}"),
+                f(html),
+                f(script),
+                f(isso),
+                f(html) / f(isso).max(f64::MIN_POSITIVE)
+            );
+        }
+        println!(
+            "{:<28} {:>12.4} {:>14.4} {:>9.4}   (the largest of the loads)",
+            format!("{name}: layout shift"),
+            html.shift,
+            script.shift,
+            isso.shift
+        );
+    }
+    println!(
+        "(phone: Lighthouse's mobile profile, 4x CPU, 150 ms RTT, 1.6 Mbit/s, 412 x 823; HTML: the thread as HTML in the page, taken over by the script)"
     );
     let spread = rows
         .iter()
@@ -468,7 +501,7 @@ fn median(samples: &[Load]) -> Load {
 /// then Isso's, the median of `runs` cold runs each, in headless Chromium. Both pages are
 /// the demo article with its thread of 50 comments, and each is scrolled to its comments
 /// once it has loaded (the reader who came for them).
-fn time_to_form(root: &Path, ours: u16, isso: u16, runs: usize) -> Result<(f64, f64)> {
+fn time_to_form(root: &Path, ours: u16, isso: u16, runs: usize) -> Result<[Vec<loads::Load>; 2]> {
     let index = std::fs::read_to_string(root.join("www/index.html"))?;
     let tag = "<script src=\"/embed.js\" data-theme=\"auto\" defer></script>";
     if !index.contains(tag) {
@@ -480,10 +513,11 @@ fn time_to_form(root: &Path, ours: u16, isso: u16, runs: usize) -> Result<(f64, 
         .filter(|l| !l.contains("Content-Security-Policy"))
         .collect::<Vec<_>>()
         .join("\n");
-    let ours_page = page.replace(
-        tag,
-        &format!("<script src=\"/embed.js\" data-page=\"{THREAD}\" defer></script>"),
-    );
+    let script = format!("<script src=\"/embed.js\" data-page=\"{THREAD}\" defer></script>");
+    let ours_page = page.replace(tag, &script);
+    // The thread as HTML in the page, as a web server's include puts it there.
+    let fragment = get(ours, &format!("/api/v1/thread.html?page={THREAD}&lang=fr"))?;
+    let html_page = page.replace(tag, &format!("{fragment}{script}"));
     let isso_page = page.replace(
         tag,
         &format!(
@@ -492,60 +526,33 @@ fn time_to_form(root: &Path, ours: u16, isso: u16, runs: usize) -> Result<(f64, 
         ),
     );
     std::fs::write(root.join("www/pkg/bench-ours.html"), ours_page)?;
+    std::fs::write(root.join("www/pkg/bench-ours-html.html"), html_page)?;
     std::fs::write(root.join("www/pkg/bench-isso.html"), isso_page)?;
-    let driver = Process::chromedriver()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let profiles = tempfile::tempdir()?;
-    let mut times = [Vec::new(), Vec::new()];
-    for run in 0..runs {
-        for (side, (page, form)) in [
-            (
-                "bench-ours.html",
-                "host.shadowRoot && host.shadowRoot.querySelector('[data-testid=submit]')",
-            ),
-            (
-                "bench-isso.html",
-                "document.querySelector('#isso-thread .isso-postbox input[type=submit]')",
-            ),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let profile = profiles.path().join(format!("{side}-{run}"));
-            let url = format!("http://127.0.0.1:{ours}/pkg/{page}");
-            let script = format!(
-                "const done = arguments[arguments.length - 1];
-                 const host = document.querySelector('[data-causerie]') || document.querySelector('#isso-thread');
-                 host.scrollIntoView();
-                 (function poll() {{
-                     if ({form}) return done(performance.now());
-                     if (performance.now() > 60000) return done(null);
-                     requestAnimationFrame(poll);
-                 }})();"
-            );
-            let ms = runtime.block_on(async {
-                let client = session(driver.port, &profile).await?;
-                let measured = async {
-                    client.goto(&url).await?;
-                    anyhow::Ok(client.execute_async(&script, vec![]).await?)
-                }
-                .await;
-                client.close().await?;
-                measured
-            })?;
-            times[side].push(
-                ms.as_f64()
-                    .with_context(|| format!("no form on {page} within a minute"))?,
-            );
-        }
+    let url = |page: &str| format!("http://127.0.0.1:{ours}/pkg/{page}");
+    loads::side_by_side(
+        &[
+            url("bench-ours-html.html"),
+            url("bench-ours.html"),
+            url("bench-isso.html"),
+        ],
+        runs,
+    )
+}
+
+/// GETs `path` from 127.0.0.1:`port` and returns the body of its 200.
+fn get(port: u16, path: &str) -> Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").context("an HTTP answer")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {head}");
     }
-    let middle = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    Ok((middle(&mut times[0]), middle(&mut times[1])))
+    Ok(body.to_owned())
 }
 
 #[cfg(test)]
