@@ -175,19 +175,7 @@ pub async fn list_comments(
     } = cached;
     // The compressed copy, for a client that accepts brotli; the compression layer
     // leaves a body that has its encoding alone.
-    let brotli = !br.is_empty()
-        && headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',').any(|e| {
-                    let mut parts = e.split(';');
-                    let name = parts.next().unwrap_or_default().trim();
-                    let refused =
-                        parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
-                    name.eq_ignore_ascii_case("br") && !refused
-                })
-            });
+    let brotli = !br.is_empty() && crate::accepts(&headers, "br");
     let fresh = match headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -45,7 +45,7 @@ use causerie_protocol::{EDIT_TOKEN_HEADER, FORM_TOKEN_HEADER, IDEMPOTENCY_HEADER
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
-    services::{ServeDir, ServeFile},
+    services::ServeDir,
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
@@ -234,21 +234,23 @@ pub fn app(state: AppState, www: &Path) -> Router {
         www.join("embed.js")
     };
 
+    // The loader is read once, at start (its file checked inside `www` then): every page
+    // of a site asks for it, and it is sent from memory (`www::Loader`).
+    let root = Arc::new(www::Root::new(www));
+    let loader = match www::Loader::read(&loader, &root) {
+        Some(loader) => Router::new()
+            .route("/embed.js", get(www::loader))
+            .with_state(Arc::new(loader)),
+        None => Router::new(),
+    };
+
     // The widget's files are public, and fetched cross-origin by `import()` and
     // `WebAssembly.instantiateStreaming`, which both need CORS.
     let files = Router::new()
-        .route_service(
-            "/embed.js",
-            ServeFile::new(loader)
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
         .fallback_service(ServeDir::new(www).precompressed_br().precompressed_gzip())
         // No symbolic link leads out of `www`.
-        .layer(middleware::from_fn_with_state(
-            Arc::new(www::Root::new(www)),
-            www::inside,
-        ))
+        .layer(middleware::from_fn_with_state(root, www::inside))
+        .merge(loader)
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
@@ -278,6 +280,23 @@ pub fn app(state: AppState, www: &Path) -> Router {
             admit(in_flight.clone(), request, next)
         }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Whether the request's `Accept-Encoding` takes the content coding `name` (`q=0`
+/// refuses it).
+pub(crate) fn accepts(headers: &axum::http::HeaderMap, name: &str) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                let mut parts = e.split(';');
+                let coding = parts.next().unwrap_or_default().trim();
+                let refused =
+                    parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                coding.eq_ignore_ascii_case(name) && !refused
+            })
+        })
 }
 
 /// `bytes` in lowercase hex: for tokens, tags and ETags.

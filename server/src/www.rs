@@ -7,7 +7,8 @@
 //! precompressed `.br` and `.gz`, a folder's `index.html`) must resolve inside the
 //! folder; else the answer is 404, as for a file that is not there.
 //!
-//! It also says how long browsers keep each file (`caching`): a build's own folder,
+//! It also sends the loader from memory (`Loader`), and says how long browsers keep each
+//! file (`caching`): a build's own folder,
 //! `pkg/<content hash>/`, for a year; the loader for five minutes; the rest is revalidated.
 
 use std::path::{Path, PathBuf};
@@ -77,6 +78,108 @@ pub async fn inside(
     }
 }
 
+/// The loader, `embed.js`, read once at start with its precompressed copies: every page
+/// of a site asks for it, so it is sent from memory, with no file opened and no path
+/// resolved per request. A new build's loader is sent once the server restarts (as the
+/// thread's HTML names the new build then), and until then the previous build's folder,
+/// which the build keeps, still serves the loader it names.
+#[derive(Debug)]
+pub struct Loader {
+    raw: axum::body::Bytes,
+    br: Option<axum::body::Bytes>,
+    gzip: Option<axum::body::Bytes>,
+    etag: String,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Loader {
+    /// The loader at `path`, with its `.br` and `.gz` if they are there; `None` if it is
+    /// not there, or if it (or a copy) resolves outside `root`.
+    pub fn read(path: &Path, root: &Root) -> Option<Loader> {
+        let inside = |file: &Path| {
+            file.canonicalize()
+                .is_ok_and(|real| real.starts_with(&root.dir))
+        };
+        let read = |suffix: &str| {
+            let file = with_suffix(path, suffix);
+            inside(&file)
+                .then(|| std::fs::read(&file).ok())
+                .flatten()
+                .map(axum::body::Bytes::from)
+        };
+        let raw = read("")?;
+        use sha2::Digest;
+        let etag = format!("\"{}\"", crate::hex(&sha2::Sha256::digest(&raw)[..16]));
+        Some(Loader {
+            br: read(".br"),
+            gzip: read(".gz"),
+            modified: std::fs::metadata(path).and_then(|m| m.modified()).ok(),
+            etag,
+            raw,
+        })
+    }
+}
+
+/// `GET /embed.js`: the loader, in the coding the browser takes; 304 when it has it.
+pub async fn loader(
+    State(loader): State<std::sync::Arc<Loader>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use axum::http::header;
+    let modified = loader.modified.map(httpdate::fmt_http_date);
+    let fresh = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(tags) => tags
+            .split(',')
+            .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == loader.etag),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| httpdate::parse_http_date(v.to_str().ok()?).ok())
+            .zip(loader.modified)
+            .is_some_and(|(since, modified)| {
+                // HTTP dates have whole seconds.
+                modified
+                    .duration_since(since)
+                    .map_or(true, |d| d.as_secs() == 0)
+            }),
+    };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let (coding, body) = match (&loader.br, &loader.gzip) {
+            (Some(br), _) if crate::accepts(&headers, "br") => (Some("br"), br.clone()),
+            (_, Some(gzip)) if crate::accepts(&headers, "gzip") => (Some("gzip"), gzip.clone()),
+            _ => (None, loader.raw.clone()),
+        };
+        let mut response = (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            body,
+        )
+            .into_response();
+        if let Some(coding) = coding {
+            response.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                axum::http::HeaderValue::from_static(coding),
+            );
+        }
+        response
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::VARY,
+        axum::http::HeaderValue::from_static("accept-encoding"),
+    );
+    if let Ok(etag) = axum::http::HeaderValue::from_str(&loader.etag) {
+        h.insert(header::ETAG, etag);
+    }
+    if let Some(date) = modified.and_then(|d| axum::http::HeaderValue::from_str(&d).ok()) {
+        h.insert(header::LAST_MODIFIED, date);
+    }
+    response
+}
+
 /// How many hex digits name a build's folder, `pkg/<hash>/` (`xtask/src/build.rs`, which
 /// names it after its files' contents: a new build, a new folder).
 pub const BUILD_HASH_LEN: usize = 16;
@@ -131,6 +234,31 @@ pub async fn caching(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_loader_is_read_only_from_inside() {
+        let www = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(www.path().join("embed.js"), "/* loader */").unwrap();
+        std::fs::write(www.path().join("embed.js.br"), "br").unwrap();
+        let root = Root::new(www.path());
+        let loader = Loader::read(&www.path().join("embed.js"), &root).unwrap();
+        assert_eq!(&loader.raw[..], b"/* loader */");
+        assert_eq!(loader.br.as_deref(), Some(&b"br"[..]));
+        assert!(loader.gzip.is_none());
+        // A link that leads out: not read, for the loader as for its copies.
+        std::fs::write(outside.path().join("secret.js"), "secret").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.js"), www.path().join("leak.js"))
+            .unwrap();
+        assert!(Loader::read(&www.path().join("leak.js"), &root).is_none());
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.js"),
+            www.path().join("embed.js.gz"),
+        )
+        .unwrap();
+        let loader = Loader::read(&www.path().join("embed.js"), &root).unwrap();
+        assert!(loader.gzip.is_none());
+    }
 
     #[test]
     fn only_a_builds_folder_is_immutable() {
