@@ -109,6 +109,28 @@ async fn load(driver: u16, profile: &Path, url: &str, on_phone: bool) -> Result<
         )
         .await?;
         c.goto(url).await?;
+        // The page's widget (or Isso's thread), before the scroll: once seen, in CI, it
+        // was not there yet when the navigation returned.
+        let start = std::time::Instant::now();
+        while c
+            .execute(
+                "return !(document.querySelector('[data-causerie]') || document.querySelector('#isso-thread'));",
+                vec![],
+            )
+            .await?
+            == Value::Bool(true)
+        {
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let page = c
+                    .execute(
+                        "return location.href + ' (' + document.readyState + ', ' + document.title + '): ' + (document.body ? document.body.innerText.slice(0, 200) : '');",
+                        vec![],
+                    )
+                    .await?;
+                anyhow::bail!("no comment area on {url} after 20 s: {page}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let seen = c
             .execute_async(
                 "const done = arguments[arguments.length - 1];
