@@ -362,6 +362,9 @@ async fn until(c: &Client, what: &str, condition: &str) -> Result<()> {
 
 /// Scrolls to the comments, as a reader does, and waits for the widget.
 async fn open_comments(c: &Client) -> Result<()> {
+    // The loader makes the host; on a busy machine the navigation may return before it
+    // has run.
+    until(c, "the widget's host", "host").await?;
     js(c, "host.scrollIntoView();").await?;
     until(
         c,
