@@ -58,9 +58,23 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 /// lowercase hex digits, 128 random bits that only the commenter's browser holds.
 pub const IDENTITY_CHARS: usize = 32;
 
+/// How many hex digits name a build's folder, `pkg/<hash>/`: the build names it after its
+/// files' contents (a new build, a new folder), and the server sends what is under it as
+/// immutable.
+pub const BUILD_FOLDER_CHARS: usize = 16;
+
 /// Whether `value` has the shape of an identity: 32 lowercase hex digits.
 pub fn is_identity(value: &str) -> bool {
-    value.len() == IDENTITY_CHARS
+    is_lower_hex(value, IDENTITY_CHARS)
+}
+
+/// Whether `name` is the name of a build's folder: 16 lowercase hex digits.
+pub fn is_build_folder(name: &str) -> bool {
+    is_lower_hex(name, BUILD_FOLDER_CHARS)
+}
+
+fn is_lower_hex(value: &str, len: usize) -> bool {
+    value.len() == len
         && value
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

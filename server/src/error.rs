@@ -52,6 +52,8 @@ pub enum ApiError {
     Store(#[from] crate::store::StoreError),
     #[error("the request's body did not arrive in time")]
     BodyTimeout,
+    #[error("a page did not render: {0}")]
+    Render(#[from] askama::Error),
 }
 
 impl ApiError {
@@ -95,7 +97,7 @@ impl ApiError {
                 ErrorCode::UnsupportedMediaType,
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
-            ApiError::Database(_) | ApiError::Store(_) => {
+            ApiError::Database(_) | ApiError::Store(_) | ApiError::Render(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
             ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),

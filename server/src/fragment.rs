@@ -39,9 +39,7 @@ impl Build {
     pub fn of(www: &Path) -> Build {
         let name = std::fs::read_to_string(www.join("pkg/build")).unwrap_or_default();
         let name = name.trim();
-        let valid =
-            name.len() == crate::www::BUILD_HASH_LEN && name.bytes().all(|b| b.is_ascii_hexdigit());
-        Build(if valid {
+        Build(if causerie_protocol::is_build_folder(name) {
             format!("pkg/{name}/").into()
         } else {
             "pkg/".into()
@@ -102,7 +100,6 @@ struct Fragment<'a> {
     /// The cursor of the next page, if there is one.
     next: Option<i64>,
     nosnippet: bool,
-    form_token: String,
     /// Where the form sends the reader back: the article (`Referer`), if it is a page of
     /// the site; else the server's page for the thread, which is refused.
     redirect_to: String,
@@ -174,7 +171,6 @@ fn pieces(text: &str) -> Vec<Piece> {
 fn rows(comments: &[Comment]) -> Vec<Row> {
     let by_id: std::collections::HashMap<i64, &Comment> =
         comments.iter().map(|c| (c.id, c)).collect();
-    let mut depths: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
     // Parents come before their replies: one pass gives every depth.
     let mut placed: Vec<(&Comment, usize, Option<String>)> = Vec::new();
     let mut children: std::collections::HashMap<i64, Vec<&Comment>> =
@@ -191,20 +187,18 @@ fn rows(comments: &[Comment]) -> Vec<Row> {
         depth: usize,
         answers: Option<String>,
         children: &std::collections::HashMap<i64, Vec<&'a Comment>>,
-        depths: &mut std::collections::HashMap<i64, usize>,
         placed: &mut Vec<(&'a Comment, usize, Option<String>)>,
     ) {
-        depths.insert(c.id, depth);
         placed.push((c, depth, answers));
         for child in children.get(&c.id).into_iter().flatten() {
             let deeper = (depth + 1).min(DEPTH);
             // Under another comment than its parent: say whom it answers.
             let answers = (deeper == depth).then(|| c.author.clone());
-            walk(child, deeper, answers, children, depths, placed);
+            walk(child, deeper, answers, children, placed);
         }
     }
     for root in roots {
-        walk(root, 1, None, &children, &mut depths, &mut placed);
+        walk(root, 1, None, &children, &mut placed);
     }
     let levels: Vec<usize> = placed.iter().map(|(_, d, _)| *d).collect();
     placed
@@ -303,7 +297,7 @@ pub async fn thread_html(
                 format!("{}{}", site.origin, page)
             }
         });
-    let mut fragment = Fragment {
+    let fragment = Fragment {
         base: &base,
         build: &build.0,
         page: &page,
@@ -313,16 +307,12 @@ pub async fn thread_html(
         rows: rows(&comments),
         next,
         nosnippet: state.nosnippet,
-        form_token: String::new(),
         redirect_to,
         t: Words::of(locale),
     };
     // The ETag covers everything but the form's token, which changes each time and
     // stays good for days: an unchanged thread is revalidated with a 304.
-    let unsigned = fragment.render().map_err(|e| {
-        tracing::error!(error = %e, "the thread's HTML did not render");
-        ApiError::NotFound
-    })?;
+    let unsigned = fragment.render()?;
     let etag = format!("\"{}\"", hex(&Sha256::digest(unsigned.as_bytes())[..16]));
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -339,17 +329,28 @@ pub async fn thread_html(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    fragment.form_token = state.spam.tokens.sign(state.clock.now());
-    let html = fragment.render().map_err(|e| {
-        tracing::error!(error = %e, "the thread's HTML did not render");
-        ApiError::NotFound
-    })?;
+    let html = signed(&unsigned, &state.spam.tokens.sign(state.clock.now()))?;
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned())],
         common,
         html,
     )
         .into_response())
+}
+
+/// The form's token field as the template writes it, empty. Only the template can write
+/// it: in a value, askama writes `"` as `&#34;`.
+const EMPTY_TOKEN: &str = r#"name="form_token" value="""#;
+
+/// The fragment with its form's token in the field the template left empty.
+fn signed(unsigned: &str, token: &str) -> Result<String, ApiError> {
+    let at = unsigned.find(EMPTY_TOKEN).ok_or_else(|| {
+        ApiError::Render(askama::Error::Custom(
+            "the fragment has no empty form_token field".into(),
+        ))
+    })?;
+    let value = at + EMPTY_TOKEN.len() - 1;
+    Ok([&unsigned[..value], token, &unsigned[value..]].concat())
 }
 
 #[cfg(test)]
@@ -397,6 +398,19 @@ mod tests {
                 (5, 1, false, 0, None),
             ]
         );
+    }
+
+    #[test]
+    fn the_token_goes_into_the_templates_field_and_nowhere_else() {
+        // A comment that quotes the field is escaped, so only the template's own matches.
+        let html = r#"<p>name=&#34;form_token&#34; value=&#34;&#34;</p><input name="form_token" value="">"#;
+        assert_eq!(
+            signed(html, "1.ab").unwrap(),
+            r#"<p>name=&#34;form_token&#34; value=&#34;&#34;</p><input name="form_token" value="1.ab">"#
+        );
+        // A template without the field is an error of the server, a 500, not a 404.
+        let err = signed("<p>no form</p>", "1.ab").unwrap_err();
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -180,10 +180,6 @@ pub async fn loader(
     response
 }
 
-/// How many hex digits name a build's folder, `pkg/<hash>/` (`xtask/src/build.rs`, which
-/// names it after its files' contents: a new build, a new folder).
-pub const BUILD_HASH_LEN: usize = 16;
-
 /// A year: what is under a build's folder never changes.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The loader names the build's folder, so a new build reaches readers within minutes;
@@ -201,13 +197,7 @@ pub fn cache_control(path: &str) -> &'static str {
         return REVALIDATE;
     };
     match rest.split_once('/') {
-        Some((folder, file))
-            if folder.len() == BUILD_HASH_LEN
-                && folder
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-                && !file.is_empty() =>
-        {
+        Some((folder, file)) if causerie_protocol::is_build_folder(folder) && !file.is_empty() => {
             IMMUTABLE
         }
         _ => REVALIDATE,

@@ -104,21 +104,7 @@ async fn c_steps(c: &Client, page: &str, site: &str) -> Result<()> {
         .await?
         .click()
         .await?;
-    let start = Instant::now();
-    loop {
-        let url = c.current_url().await?;
-        if url
-            .as_str()
-            .starts_with(&format!("{site}/article.html#comment-"))
-        {
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(10) {
-            let html = c.source().await?;
-            return Err(format!("did not land on the comment: {url}: {html}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    lands_on_a_comment(c, &format!("{site}/article.html")).await?;
     Ok(())
 }
 
@@ -189,17 +175,7 @@ async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript()
             .await?
             .click()
             .await?;
-        let start = Instant::now();
-        loop {
-            let url = c.current_url().await?;
-            if url.as_str().starts_with(&format!("{article}#comment-")) {
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err(format!("did not land on the article: {url}").into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        lands_on_a_comment(c, &article).await?;
 
         // A reply: the comment's link opens its form, whose post goes under it.
         c.goto(&article).await?;
@@ -222,18 +198,7 @@ async fn the_servers_html_in_a_static_page_shows_the_thread_without_javascript()
             .await?
             .click()
             .await?;
-        let start = Instant::now();
-        while !c
-            .current_url()
-            .await?
-            .as_str()
-            .starts_with(&format!("{article}#comment-"))
-        {
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err(format!("the reply did not land: {}", c.source().await?).into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        lands_on_a_comment(c, &article).await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     }
     .await;
@@ -347,4 +312,21 @@ async fn the_servers_html_passes_axe_and_a_strict_csp_in_light_and_dark() {
     })
     .await
     .unwrap();
+}
+
+/// Waits until the browser is on `article` at a comment's anchor, as a post's 303 sends
+/// it; else fails with the page it is on.
+async fn lands_on_a_comment(c: &Client, article: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let url = c.current_url().await?;
+        if url.as_str().starts_with(&format!("{article}#comment-")) {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let html = c.source().await?;
+            return Err(format!("did not land on a comment of {article}: {url}: {html}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

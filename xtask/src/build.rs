@@ -12,6 +12,7 @@ use std::{
 };
 
 use anyhow::{Result, bail};
+use causerie_protocol::{BUILD_FOLDER_CHARS, is_build_folder};
 
 use crate::tools::{esbuild, output, run, wasm_opt};
 
@@ -205,15 +206,6 @@ pub fn widget(root: &Path) -> Result<Vec<Size>> {
     Ok(sizes)
 }
 
-/// How many hex digits name a build's folder, `pkg/<hash>/`: the server sends what is
-/// under such a folder as immutable (`server/src/www.rs`, `BUILD_HASH_LEN`).
-const BUILD_HASH_LEN: usize = 16;
-
-/// Whether `name` is the name of a build's folder.
-fn is_build_folder(name: &str) -> bool {
-    name.len() == BUILD_HASH_LEN && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
 /// Empties `pkg/` for a new build, but for the folders of earlier builds: a reader whose
 /// browser still holds the previous loader (cached for minutes) finds its files.
 fn clear_keeping_builds(pkg: &Path) -> Result<()> {
@@ -248,7 +240,7 @@ fn build_folder(pkg: &Path, files: &[PathBuf]) -> Result<String> {
         hash.update(&bytes);
     }
     let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(hex[..BUILD_HASH_LEN].to_owned())
+    Ok(hex[..BUILD_FOLDER_CHARS].to_owned())
 }
 
 /// Copies `files` (from `pkg/`), with their `.br` and `.gz`, into `pkg/<folder>/`, then

@@ -111,26 +111,7 @@ async fn load(driver: u16, profile: &Path, url: &str, on_phone: bool) -> Result<
         c.goto(url).await?;
         // The page's widget (or Isso's thread), before the scroll: once seen, in CI, it
         // was not there yet when the navigation returned.
-        let start = std::time::Instant::now();
-        while c
-            .execute(
-                "return !(document.querySelector('[data-causerie]') || document.querySelector('#isso-thread'));",
-                vec![],
-            )
-            .await?
-            == Value::Bool(true)
-        {
-            if start.elapsed() > std::time::Duration::from_secs(20) {
-                let page = c
-                    .execute(
-                        "return location.href + ' (' + document.readyState + ', ' + document.title + '): ' + (document.body ? document.body.innerText.slice(0, 200) : '');",
-                        vec![],
-                    )
-                    .await?;
-                anyhow::bail!("no comment area on {url} after 20 s: {page}");
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        comment_area(&c, "[data-causerie], #isso-thread").await?;
         let seen = c
             .execute_async(
                 "const done = arguments[arguments.length - 1];
@@ -195,3 +176,29 @@ pub fn side_by_side(pages: &[String], runs: usize) -> Result<[Vec<Load>; 2]> {
     }
     Ok(out)
 }
+/// Waits until the page has an element that `css` matches: the comment area, which the
+/// loader makes, may come after the navigation returns. After 20 s, fails naming the page.
+pub async fn comment_area(c: &fantoccini::Client, css: &str) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    while c
+        .execute(
+            "return !document.querySelector(arguments[0]);",
+            vec![Value::from(css)],
+        )
+        .await?
+        == Value::Bool(true)
+    {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let page = c
+                .execute(
+                    "return location.href + ' (' + document.readyState + ', ' + document.title + '): ' + (document.body ? document.body.innerText.slice(0, 200) : '');",
+                    vec![],
+                )
+                .await?;
+            anyhow::bail!("no {css} on the page after 20 s: {page}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+

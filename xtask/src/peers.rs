@@ -124,39 +124,14 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
         "", "ours req/s", "Isso req/s", "ratio", "ours p50", "Isso p50", "ours p99", "Isso p99"
     );
     for (what, connections, [o, i]) in &rows {
-        println!(
-            "{:<22} {:>12.0} {:>12.0} {:>7.1}×   {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>7.2}ms",
-            match *what {
-                "GET" => format!("GET 50-comment thread, {connections} conn."),
-                _ => format!("POST a comment, {connections} conn."),
-            },
-            o.requests_per_second,
-            i.requests_per_second,
-            o.requests_per_second / i.requests_per_second.max(f64::MIN_POSITIVE),
-            o.p50_ms,
-            i.p50_ms,
-            o.p99_ms,
-            i.p99_ms
-        );
-        if o.errors + i.errors > 0 {
-            println!(
-                "{:<22} answers not 2xx/3xx: ours {}, Isso {}",
-                "", o.errors, i.errors
-            );
-        }
+        let what = match *what {
+            "GET" => format!("GET 50-comment thread, {connections} conn."),
+            _ => format!("POST a comment, {connections} conn."),
+        };
+        print_loads(&what, o, i);
     }
     let [o, i] = statics;
-    println!(
-        "{:<22} {:>12.0} {:>12.0} {:>7.1}×   {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>7.2}ms",
-        "GET the loader, 1 conn.",
-        o.requests_per_second,
-        i.requests_per_second,
-        o.requests_per_second / i.requests_per_second.max(f64::MIN_POSITIVE),
-        o.p50_ms,
-        i.p50_ms,
-        o.p99_ms,
-        i.p99_ms
-    );
+    print_loads("GET the loader, 1 conn.", &o, &i);
     let json = rows[0].2[0].requests_per_second;
     println!(
         "{:<22} {:>12.2} {:>12.2}            (a static file / the JSON thread, 1 conn.; target: ours at least 0.5)",
@@ -422,6 +397,27 @@ fn post_script(run: usize, connections: usize, ours: bool) -> String {
            return wrk.format(nil, nil, nil, {body})\n\
          end\n"
     )
+}
+
+/// A row of the throughput table: ours and Isso's rates, their ratio and latencies.
+fn print_loads(what: &str, o: &Load, i: &Load) {
+    println!(
+        "{:<22} {:>12.0} {:>12.0} {:>7.1}×   {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>7.2}ms",
+        what,
+        o.requests_per_second,
+        i.requests_per_second,
+        o.requests_per_second / i.requests_per_second.max(f64::MIN_POSITIVE),
+        o.p50_ms,
+        i.p50_ms,
+        o.p99_ms,
+        i.p99_ms
+    );
+    if o.errors + i.errors > 0 {
+        println!(
+            "{:<22} answers not 2xx/3xx: ours {}, Isso {}",
+            "", o.errors, i.errors
+        );
+    }
 }
 
 /// Runs wrk against `path` and reads its figures.

@@ -342,7 +342,7 @@ pub async fn run(
         && total >= DEFER_INDEXES
         && (store.count_all().await? as u64) < total
         && store.defer_indexes().await?;
-    let imported = second_pass(SecondPass {
+    let imported = SecondPass {
         store,
         format,
         file,
@@ -353,7 +353,8 @@ pub async fn run(
         waiting,
         options,
         progress,
-    })
+    }
+    .run()
     .await;
     if deferred {
         progress.set_message(format!("indexing {name}"));
@@ -377,78 +378,75 @@ struct SecondPass<'a> {
     progress: &'a ProgressBar,
 }
 
-async fn second_pass(pass: SecondPass<'_>) -> Result<Report, ImportError> {
-    let SecondPass {
-        store,
-        format,
-        file,
-        name,
-        pages,
-        source,
-        replied,
-        waiting,
-        options,
-        progress,
-    } = pass;
-    let name = name.to_owned();
-    progress.set_message(format!("importing {name}"));
-    let mut report = Report::default();
-    let mut dry = options.dry_run.then(DryRun::default);
-    let Opened { entries, .. } = open(format, file, &name, Pass::Import).await?;
-    let (batches, mut written) = tokio::sync::mpsc::channel(2);
-    let reader = tokio::spawn(rows(Rows {
-        entries,
-        store: store.clone(),
-        pages,
-        source: source.clone(),
-        name: name.clone(),
-        replied,
-        waiting,
-        progress: progress.clone(),
-        batches,
-    }));
-    while let Some(mut batch) = written.recv().await {
-        batch.write(store, &mut report, dry.as_mut()).await?;
-        progress.set_message(format!("importing {name}: {} added", report.added));
-    }
-    let Leftovers {
-        held,
-        mut waiting,
-        pingbacks,
-        trashed,
-        ..
-    } = reader.await.expect("the reading task does not panic")?;
-    report.pingbacks = pingbacks;
-    report.trashed = trashed;
-    let mut held = held;
-    let mut batch = Batch::default();
-    // Then the replies that came before their parents, each after its parent.
-    while !held.is_empty() {
-        let (ready, later): (Vec<_>, Vec<_>) = held.into_iter().partition(|(_, c)| {
-            c.parent_source_id
-                .as_ref()
-                .is_none_or(|parent| !waiting.contains(&hash(parent)))
-        });
-        // A loop of parents (a broken source) comes in all at once, its replies orphans.
-        let (ready, later) = if ready.is_empty() {
-            (later, Vec::new())
-        } else {
-            (ready, later)
-        };
-        for (site, comment) in ready {
-            waiting.remove(&hash(&comment.source_id));
-            let (row, findings) = comments::import(store.secret(), &site, &source, comment)
-                .map_err(|e| malformed(&name, 0, e.to_string()))?;
-
-            batch.push(row, findings);
-            if batch.rows.len() == BATCH {
-                batch.write(store, &mut report, dry.as_mut()).await?;
-            }
+impl SecondPass<'_> {
+    async fn run(self) -> Result<Report, ImportError> {
+        let SecondPass {
+            store,
+            options,
+            progress,
+            ..
+        } = self;
+        let name = self.name.to_owned();
+        progress.set_message(format!("importing {name}"));
+        let mut report = Report::default();
+        let mut dry = options.dry_run.then(DryRun::default);
+        let Opened { entries, .. } = open(self.format, self.file, &name, Pass::Import).await?;
+        let (batches, mut written) = tokio::sync::mpsc::channel(2);
+        let reader = tokio::spawn(rows(Rows {
+            entries,
+            store: store.clone(),
+            pages: self.pages,
+            source: self.source.clone(),
+            name: name.clone(),
+            replied: self.replied,
+            waiting: self.waiting,
+            progress: progress.clone(),
+            batches,
+        }));
+        while let Some(mut batch) = written.recv().await {
+            batch.write(store, &mut report, dry.as_mut()).await?;
+            progress.set_message(format!("importing {name}: {} added", report.added));
         }
-        batch.write(store, &mut report, dry.as_mut()).await?;
-        held = later;
+        let Leftovers {
+            held,
+            mut waiting,
+            pingbacks,
+            trashed,
+            ..
+        } = reader.await.expect("the reading task does not panic")?;
+        report.pingbacks = pingbacks;
+        report.trashed = trashed;
+        let mut held = held;
+        let mut batch = Batch::default();
+        // Then the replies that came before their parents, each after its parent.
+        while !held.is_empty() {
+            let (ready, later): (Vec<_>, Vec<_>) = held.into_iter().partition(|(_, c)| {
+                c.parent_source_id
+                    .as_ref()
+                    .is_none_or(|parent| !waiting.contains(&hash(parent)))
+            });
+            // A loop of parents (a broken source) comes in all at once, its replies orphans.
+            let (ready, later) = if ready.is_empty() {
+                (later, Vec::new())
+            } else {
+                (ready, later)
+            };
+            for (site, comment) in ready {
+                waiting.remove(&hash(&comment.source_id));
+                let (row, findings) =
+                    comments::import(store.secret(), &site, &self.source, comment)
+                        .map_err(|e| malformed(&name, 0, e.to_string()))?;
+
+                batch.push(row, findings);
+                if batch.rows.len() == BATCH {
+                    batch.write(store, &mut report, dry.as_mut()).await?;
+                }
+            }
+            batch.write(store, &mut report, dry.as_mut()).await?;
+            held = later;
+        }
+        Ok(report)
     }
-    Ok(report)
 }
 
 /// What the second pass reads with, in its own task.
