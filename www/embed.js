@@ -24,7 +24,9 @@
  * comments, in the reader's language; all the counts of a page come from one request,
  * and counting never loads the widget.
  * The widget's wasm is fetched only when the comment area comes near the viewport, so a
- * reader who never scrolls to the end of the article pays for this file alone.
+ * reader who never scrolls to the end of the article pays for this file alone. On a page
+ * served without the thread's HTML, that HTML is fetched then too (with prerender.js),
+ * and shown before the wasm arrives; the widget takes it over.
  */
 (function () {
   "use strict";
@@ -124,10 +126,22 @@
     }
   }
 
+  // No thread in the page: the server's HTML of it comes with the wasm and, smaller,
+  // arrives first, so that the form can be typed into before the wasm is there
+  // (prerender.js, fetched at the same time as the HTML).
+  function prerender() {
+    var url = new URL("api/v1/thread.html", backend + "/");
+    url.search = new URLSearchParams({ page: page(), lang: lang });
+    Promise.all([fetch(url).then(function (r) { return r.ok ? r.text() : ""; }), import(new URL("prerender.js", pkg).href)])
+      .then(function (got) { got[1].default(host, got[0]); })
+      .catch(function () { /* the wasm renders the widget alone */ });
+  }
+
   var started = false;
   function load() {
     if (started) return;
     started = true;
+    if (!host.shadowRoot) prerender();
     var words = file(lang).then(function (t) { return t ? [lang, t] : file("en").then(function (e) { return ["en", e]; }); });
     if (data.strings) {
       words = Promise.all([words, import(new URL("strings.js", pkg).href)])

@@ -123,11 +123,19 @@ pub struct Return(String);
 impl Return {
     /// `text` if it is an address on `site`: an absolute `http:` or `https:` URL of the
     /// site's origin, or, when no site is configured (the server serves its own pages),
-    /// a path on this server. Anything else (another origin, `//host`, a user name,
-    /// another scheme) is `None`.
-    pub fn parse(text: &str, site: &Site) -> Option<Return> {
+    /// a path on this server, or an absolute URL of this server as the request's `Host`
+    /// names it (`own`), made a path. Anything else (another origin, `//host`, a user
+    /// name, another scheme) is `None`.
+    pub fn parse(text: &str, site: &Site, own: Option<&str>) -> Option<Return> {
         let text = text.trim();
         if site.origin.is_empty() {
+            let path = own.and_then(|host| {
+                ["http://", "https://"]
+                    .iter()
+                    .find_map(|scheme| text.strip_prefix(scheme)?.strip_prefix(host))
+                    .filter(|path| path.starts_with('/'))
+            });
+            let text = path.unwrap_or(text);
             // A path: resolved against a base of our own, it must stay there.
             let base = url::Url::parse("http://causerie.invalid/").expect("a URL");
             if !text.starts_with('/') || text.starts_with("//") || text.starts_with("/\\") {
@@ -161,10 +169,14 @@ impl Return {
     }
 }
 
+/// This server's host and port, as the request's `Host` names it.
+pub fn host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok())
+}
+
 /// Whether `origin` is this server's own, as the request's `Host` names it.
 fn is_own(origin: &str, headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    host.is_some_and(|host| {
+    host(headers).is_some_and(|host| {
         origin.strip_prefix("http://") == Some(host)
             || origin.strip_prefix("https://") == Some(host)
     })
@@ -223,7 +235,7 @@ pub async fn create(
     };
     // The way back is checked next: a form that would send its reader elsewhere
     // stores nothing.
-    let Some(back) = Return::parse(&posted.redirect_to, site) else {
+    let Some(back) = Return::parse(&posted.redirect_to, site, host(headers)) else {
         tracing::info!("a form post's redirect_to is not a page of its site");
         return refused(
             state,
@@ -340,7 +352,7 @@ pub async fn reply_page(
         .filter(|c| c.page == query.page && c.status == Status::Published && !c.deleted)
         .ok_or(ApiError::NotFound)?;
     let site = site_of_return(&state, &query.redirect_to);
-    let back = Return::parse(&query.redirect_to, site)
+    let back = Return::parse(&query.redirect_to, site, host(&headers))
         .ok_or_else(|| ApiError::BadQuery("redirect_to is not a page of the site".into()))?;
     let posted = Posted {
         page: query.page,
@@ -528,7 +540,7 @@ mod tests {
     fn the_way_back_is_a_page_of_the_site() {
         let blog = site("https://blog.example.com");
         assert_eq!(
-            Return::parse("https://blog.example.com/a/?p=4#respond", &blog),
+            Return::parse("https://blog.example.com/a/?p=4#respond", &blog, None),
             Some(Return("https://blog.example.com/a/?p=4".to_owned()))
         );
         for evil in [
@@ -541,21 +553,43 @@ mod tests {
             "/a",
             "",
         ] {
-            assert_eq!(Return::parse(evil, &blog), None, "{evil}");
+            assert_eq!(
+                Return::parse(evil, &blog, Some("blog.example.com")),
+                None,
+                "{evil}"
+            );
         }
         let own = site("");
         assert_eq!(
-            Return::parse("/2026/article?x=1#c", &own),
+            Return::parse("/2026/article?x=1#c", &own, None),
             Some(Return("/2026/article?x=1".to_owned()))
+        );
+        // An address of this server itself, as its `Host` names it, is its path.
+        assert_eq!(
+            Return::parse(
+                "http://127.0.0.1:8080/a.html#c",
+                &own,
+                Some("127.0.0.1:8080")
+            ),
+            Some(Return("/a.html".to_owned()))
         );
         for evil in [
             "//evil.example.com/",
             "/\\evil.example.com/",
             "https://evil.example.com/",
+            "http://127.0.0.1:8080.evil.example/",
+            "http://127.0.0.1:8080@evil.example/",
+            "http://127.0.0.1:80800/",
+            "http://127.0.0.1:8080//evil.example/",
+            "http://127.0.0.1:8081/a",
             "evil",
             "",
         ] {
-            assert_eq!(Return::parse(evil, &own), None, "{evil}");
+            assert_eq!(
+                Return::parse(evil, &own, Some("127.0.0.1:8080")),
+                None,
+                "{evil}"
+            );
         }
     }
 

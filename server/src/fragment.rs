@@ -53,7 +53,8 @@ pub struct FragmentQuery {
     page: Option<String>,
     /// The reader's language; else `Accept-Language`, else English.
     lang: Option<String>,
-    /// The site whose thread it is, one of the configured origins; else the default.
+    /// The site whose thread it is, one of the configured origins; else the one that the
+    /// `Origin` header names, as for the JSON thread, else the default.
     site: Option<String>,
     /// The cursor of the previous page's "Show more": the last thread's root.
     after: Option<i64>,
@@ -253,7 +254,10 @@ pub async fn thread_html(
             .sites
             .configured(origin)
             .ok_or_else(|| ApiError::BadQuery("site is not one of the server's".into()))?,
-        None => state.sites.default_site(),
+        // The loader's fetch names its page's origin, as the widget's JSON requests do.
+        None => state
+            .sites
+            .of_origin(headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())),
     };
     let locale = query
         .lang
@@ -288,7 +292,7 @@ pub async fn thread_html(
     let redirect_to = headers
         .get(header::REFERER)
         .and_then(|r| r.to_str().ok())
-        .and_then(|r| crate::form::Return::parse(r, site))
+        .and_then(|r| crate::form::Return::parse(r, site, crate::form::host(&headers)))
         .map(|r| r.as_str().to_owned())
         .unwrap_or_else(|| {
             if site.origin.is_empty() {

@@ -8,7 +8,8 @@
 //!   at once, no spam limits) before the caller's own flags, which win;
 //! - `postgres` (feature `postgres`): a fresh database on the server that
 //!   `cargo xtask test` starts;
-//! - `wordpress`, a generated WordPress export of any size.
+//! - `wordpress`, a generated WordPress export of any size;
+//! - `demo`, the demo article's nginx, which `cargo xtask demo` and its test run.
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -17,9 +18,27 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub mod demo;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod wordpress;
+
+/// Makes `dir` and what is inside readable by all, as a server that runs as another user
+/// (nginx's workers) reads it.
+pub fn readable(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let mode = if path.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        }
+    }
+    Ok(())
+}
 
 /// A port that is free on 127.0.0.1 now, and that no other caller of `free_port`, in
 /// this process or another, is given while this process runs.

@@ -11,15 +11,7 @@ fn replaced(text: &str, from: &str, to: &str) -> String {
 
 /// Makes `dir` and what is inside readable by nginx's workers (who are not root).
 fn readable(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(path) = stack.pop() {
-        let mode = if path.is_dir() { 0o755 } else { 0o644 };
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        if path.is_dir() {
-            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-        }
-    }
+    causerie_testkit::readable(dir).unwrap();
 }
 
 /// A raw GET of `path` on 127.0.0.1:`port`: the status line and the body.

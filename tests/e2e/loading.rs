@@ -94,6 +94,19 @@ async fn a_readers_second_article_takes_the_widget_from_the_cache() {
     .unwrap();
 }
 
+/// A page's script that records every layout shift in `window.__shifts` and holds the
+/// wasm's request back until `window.__release()`; `window.__held` once it is held.
+const HOLD_WASM: &str = r#"<script>
+window.__shifts = [];
+new PerformanceObserver(list => { for (const e of list.getEntries()) window.__shifts.push(e.value); })
+  .observe({ type: "layout-shift", buffered: true });
+const real = window.fetch;
+window.__held = false;
+window.fetch = (url, init) => String(url).endsWith(".wasm")
+  ? new Promise(go => { window.__held = true; window.__release = () => go(real(url, init)); })
+  : real(url, init);
+</script>"#;
+
 /// A reader types into the form that the server rendered into the page while the wasm
 /// is held back; when it arrives, the widget takes that form over in place: the text,
 /// the focus and the caret are as they were, nothing moved (no layout shift at all, not
@@ -117,16 +130,7 @@ async fn the_widget_takes_over_the_servers_html_with_what_was_typed() {
         www.join("a.html"),
         format!(
             r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>a</title>
-<script>
-window.__shifts = [];
-new PerformanceObserver(list => {{ for (const e of list.getEntries()) window.__shifts.push(e.value); }})
-  .observe({{ type: "layout-shift", buffered: true }});
-const real = window.fetch;
-window.__held = false;
-window.fetch = (url, init) => String(url).endsWith(".wasm")
-  ? new Promise(go => {{ window.__held = true; window.__release = () => go(real(url, init)); }})
-  : real(url, init);
-</script></head>
+{HOLD_WASM}</head>
 <body><article><h1>Article</h1><p>…</p></article>
 {fragment}
 <p id="after">La suite de la page.</p>
@@ -196,4 +200,177 @@ window.fetch = (url, init) => String(url).endsWith(".wasm")
     .await
     .unwrap();
     assert_eq!(server.stored("Bonjour tout le monde").await, 1);
+}
+
+/// On a page served without the thread, the loader fetches the server's HTML of it with
+/// the wasm: with the wasm held back, the reader reads the comments and types into the
+/// form; when the wasm arrives, nothing typed is lost, nothing moves, and the widget
+/// posts. The page's strict CSP (no inline style, no inline script) reports nothing.
+#[tokio::test]
+async fn without_the_thread_in_the_page_the_loader_puts_the_servers_html_first() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    copy_tree(&root().join("www/pkg"), &www.join("pkg"));
+    std::fs::copy(root().join("www/embed.js"), www.join("embed.js")).unwrap();
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        www.clone(),
+        &[],
+    );
+    server.post("/b", "Un premier avis");
+    // The page's own script is a file: its CSP allows no inline script.
+    let hold = HOLD_WASM
+        .trim_start_matches("<script>")
+        .trim_end_matches("</script>");
+    let hold = format!(
+        "{hold}\nwindow.__violations = [];\ndocument.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective));"
+    );
+    std::fs::write(www.join("hold.js"), hold).unwrap();
+    std::fs::write(
+        www.join("b.html"),
+        r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>b</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'">
+<script src="/hold.js"></script></head>
+<body><article><h1>Article</h1><p>…</p></article>
+<script src="/embed.js" data-page="/b" defer></script>
+<p id="after">La suite de la page.</p></body></html>"#,
+    )
+    .unwrap();
+    let page = server.url("/b.html");
+
+    let browser = Browser::start_in("fr-FR");
+    with_session(&browser, "prerender", |c| async move {
+        c.goto(&page).await?;
+        until(&c, "the wasm's request", "window.__held").await?;
+        until(&c, "the server's HTML", "root && root.querySelector('[name=comment]')").await?;
+        // The server's HTML, styled, with its comment, before the wasm.
+        let before = js(
+            &c,
+            "return [root.querySelectorAll('[data-testid=entry]').length,
+                     !!root.querySelector('[data-testid=remember]'),
+                     getComputedStyle(root.querySelector('.submit')).minHeight,
+                     root.querySelector('[name=redirect_to]').value];",
+        )
+        .await?;
+        assert_eq!(
+            before,
+            json!([1, false, "44px", page]),
+            "[comments, the widget's own form, styled, the way back]"
+        );
+        let shadow = c
+            .find(Locator::Css("[data-causerie]"))
+            .await?
+            .shadow_root()
+            .await?;
+        shadow
+            .find(Locator::Css("[name=author]"))
+            .await?
+            .send_keys("Zoé")
+            .await?;
+        shadow
+            .find(Locator::Css("[name=comment]"))
+            .await?
+            .send_keys("Bonjour avant le wasm")
+            .await?;
+        js(&c, "root.querySelector('[name=comment]').setSelectionRange(7, 7); window.__before = window.__shifts.length;").await?;
+        js(&c, "window.__release();").await?;
+        until(
+            &c,
+            "the widget",
+            "root.querySelector('[data-testid=remember]')",
+        )
+        .await?;
+        let state = js(
+            &c,
+            "const f = root.querySelector('[name=comment]');
+             return [f.value, root.activeElement === f, f.selectionStart, f.selectionEnd,
+                     root.querySelector('[name=author]').value,
+                     root.querySelectorAll('[data-testid=entry]').length,
+                     window.__shifts.slice(window.__before), window.__violations];",
+        )
+        .await?;
+        assert_eq!(
+            state,
+            json!(["Bonjour avant le wasm", true, 7, 7, "Zoé", 1, [], []]),
+            "[text, focus, caret, name, comments, shifts once the wasm came, CSP violations]"
+        );
+        type_in(&c, "email", "zoe@example.org").await?;
+        click_submit(&c).await?;
+        until(
+            &c,
+            "the posted comment",
+            "root.querySelectorAll('[data-testid=entry]').length === 2",
+        )
+        .await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(server.stored("Bonjour avant le wasm").await, 1);
+}
+
+/// Whatever HTML a backend sends for the thread, the loader's copy of it runs nothing:
+/// no script, no handler, no `javascript:` link or form, no style, no foreign element.
+#[tokio::test]
+async fn the_loaders_copy_of_the_servers_html_runs_nothing_a_hostile_backend_sends() {
+    preconditions();
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    copy_tree(&root().join("www/pkg"), &www.join("pkg"));
+    std::fs::copy(root().join("www/embed.js"), www.join("embed.js")).unwrap();
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        www.clone(),
+        &[],
+    );
+    // The backend's answer for the thread, as a hostile or broken backend might write it;
+    // the wasm is held back for good, so that the copy stays to be read.
+    let hostile = r#"<div data-causerie data-rendered><template shadowrootmode="open"><div class="causerie"><form action="javascript:window.__pwned='form'" data-testid="form"><textarea name="comment" onfocus="window.__pwned='focus'" autofocus></textarea><input name="redirect_to"></form><img src="/x" onerror="window.__pwned='img'"><script>window.__pwned='script'</script><a id="j" href="javascript:window.__pwned='link'" style="position:fixed">x</a><a id="h" href="https://example.org/">ok</a><svg><a href="javascript:1"><circle/></a></svg><iframe src="/b.html"></iframe><template shadowrootmode="open"><p id="inner">x</p></template><p onmouseover="window.__pwned='p'" id="p">texte</p></div></template></div>"#;
+    let script = format!(
+        "const real = window.fetch;
+window.fetch = (url, init) => String(url).endsWith('.wasm') ? new Promise(() => {{}})
+  : String(url).includes('/api/v1/thread.html') ? Promise.resolve(new Response({}, {{ headers: {{ 'Content-Type': 'text/html' }} }}))
+  : real(url, init);",
+        serde_json::to_string(hostile).unwrap()
+    );
+    std::fs::write(www.join("hostile.js"), script).unwrap();
+    std::fs::write(
+        www.join("h.html"),
+        r#"<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>h</title>
+<script src="/hostile.js"></script></head>
+<body><script src="/embed.js" data-page="/h" defer></script></body></html>"#,
+    )
+    .unwrap();
+    let page = server.url("/h.html");
+
+    let browser = Browser::start_in("fr-FR");
+    with_session(&browser, "hostile-prerender", |c| async move {
+        c.goto(&page).await?;
+        until(&c, "the copy", "root && root.querySelector('[name=comment]')").await?;
+        js(&c, "root.querySelector('[name=comment]').focus(); root.getElementById('p').dispatchEvent(new MouseEvent('mouseover'));").await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let found = js(
+            &c,
+            "const all = [...root.querySelectorAll('*')];
+             return [window.__pwned || null,
+                     all.filter(e => /^(IMG|SCRIPT|SVG|IFRAME|TEMPLATE|STYLE)$/i.test(e.tagName)).length,
+                     all.filter(e => [...e.attributes].some(a => /^on|^style$|^autofocus$/.test(a.name))).length,
+                     root.querySelector('form').hasAttribute('action'),
+                     root.getElementById('j').hasAttribute('href'),
+                     root.getElementById('h').getAttribute('href'),
+                     root.getElementById('p').textContent];",
+        )
+        .await?;
+        assert_eq!(
+            found,
+            json!([null, 0, 0, false, false, "https://example.org/", "texte"]),
+            "[ran, foreign elements, handlers or style, javascript: form, javascript: link, http link, text]"
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
 }

@@ -366,10 +366,11 @@ async fn open_comments(c: &Client) -> Result<()> {
     // has run.
     until(c, "the widget's host", "host").await?;
     js(c, "host.scrollIntoView();").await?;
+    // The widget's own form, not the server's HTML that the loader may show before it.
     until(
         c,
         "the widget",
-        "root && root.querySelector('[data-testid=submit]')",
+        "root && root.querySelector('[data-testid=remember]')",
     )
     .await
 }

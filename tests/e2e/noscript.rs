@@ -330,3 +330,85 @@ async fn lands_on_a_comment(c: &Client, article: &str) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The demo article as `cargo xtask demo` serves it, a real nginx whose SSI puts the
+/// thread in the page in front of the comment server: without JavaScript, a reader reads
+/// its comments, posts, and lands on the article at their comment, which is there.
+#[tokio::test]
+async fn the_demo_article_shows_its_thread_and_takes_a_comment_without_javascript() {
+    preconditions();
+    use causerie_testkit::demo;
+    assert!(
+        Path::new(demo::NGINX).is_file(),
+        "{} is missing: install Debian's nginx (`cargo xtask test` does it as root)",
+        demo::NGINX
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        free_port(),
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &["--trusted-proxy", "127.0.0.1"],
+    );
+    server.post(DEMO_PAGE, "Le premier commentaire de la démo");
+    let port = free_port();
+    let prefix = tempfile::tempdir().unwrap();
+    let _nginx = Group::spawn(
+        &mut demo::nginx(prefix.path(), &root().join("www"), port, server.port).unwrap(),
+    )
+    .unwrap();
+    wait_for_port(port, "the demo's nginx");
+    let article = format!("http://127.0.0.1:{port}/");
+
+    let browser = Browser::start_in("fr-FR");
+    let client = browser
+        .session_with("demo", &["--blink-settings=scriptEnabled=false"])
+        .await
+        .unwrap();
+    let steps = async {
+        let c = &client;
+        c.goto(&article).await?;
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        let root = host.shadow_root().await?;
+        let count = root.find(Locator::Css("[data-testid=count]")).await?;
+        assert_eq!(count.text().await?, "1 commentaire");
+        let text = root.find(Locator::Css("[data-testid=entry-text]")).await?;
+        assert_eq!(text.text().await?, "Le premier commentaire de la démo");
+        for (id, typed) in [
+            ("comment", "Posté sur la démo sans script"),
+            ("author", "Zoé"),
+            ("email", "zoe@example.org"),
+        ] {
+            root.find(Locator::Css(&format!("[data-testid={id}]")))
+                .await?
+                .send_keys(typed)
+                .await?;
+        }
+        root.find(Locator::Css("[data-testid=submit]"))
+            .await?
+            .click()
+            .await?;
+        lands_on_a_comment(c, &article).await?;
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        let root = host.shadow_root().await?;
+        let count = root.find(Locator::Css("[data-testid=count]")).await?;
+        assert_eq!(count.text().await?, "2 commentaires");
+        let mut texts = Vec::new();
+        for entry in root
+            .find_all(Locator::Css("[data-testid=entry-text]"))
+            .await?
+        {
+            texts.push(entry.text().await?);
+        }
+        assert!(
+            texts.iter().any(|t| t == "Posté sur la démo sans script"),
+            "{texts:?}"
+        );
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    let closed = client.close().await;
+    steps.unwrap();
+    closed.unwrap();
+    assert_eq!(server.stored("Posté sur la démo sans script").await, 1);
+}

@@ -1,6 +1,7 @@
 //! Page loads side by side with Isso, on a phone and on a desktop: from navigation, for
 //! a reader who scrolls to the comments, when the comment form can be typed into and
-//! when the first comment shows, and how much the page's layout shifted.
+//! when the first comment shows, how much the page's layout shifted, and how many bytes
+//! the comments cost before the reader scrolls.
 //!
 //! Three pages, the demo article each time: ours with the script tag alone; ours with the
 //! thread as HTML in the page (`/api/v1/thread.html`, as nginx's SSI or a static site
@@ -87,12 +88,14 @@ const WATCH: &str = "(() => {
   })();
 })();";
 
-/// One page's figures: the form, the first comment, the layout shift.
+/// One page's figures: the form, the first comment, the layout shift, and the bytes
+/// (as sent, compressed) that the comments cost before any scroll.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Load {
     pub form_ms: f64,
     pub first_ms: f64,
     pub shift: f64,
+    pub before_scroll: f64,
 }
 
 /// One cold load of `url`, on a phone or not.
@@ -112,6 +115,20 @@ async fn load(driver: u16, profile: &Path, url: &str, on_phone: bool) -> Result<
         // The page's widget (or Isso's thread), before the scroll: once seen, in CI, it
         // was not there yet when the navigation returned.
         comment_area(&c, "[data-causerie], #isso-thread").await?;
+        // What the comments cost a reader who does not scroll: every file but the page
+        // and its own stylesheet and script, a second after the load event.
+        let before_scroll = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const count = () => setTimeout(() => done(performance.getEntriesByType('resource')
+                   .filter(e => !/\\/demo\\.(css|js)$/.test(new URL(e.name).pathname))
+                   .reduce((sum, e) => sum + e.encodedBodySize, 0)), 1000);
+                 if (document.readyState === 'complete') count(); else addEventListener('load', count);",
+                vec![],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(f64::NAN);
         let seen = c
             .execute_async(
                 "const done = arguments[arguments.length - 1];
@@ -139,6 +156,7 @@ async fn load(driver: u16, profile: &Path, url: &str, on_phone: bool) -> Result<
             form_ms: number(0),
             first_ms: number(1),
             shift: number(2),
+            before_scroll,
         })
     }
     .await;
@@ -171,6 +189,7 @@ pub fn side_by_side(pages: &[String], runs: usize) -> Result<[Vec<Load>; 2]> {
                 form_ms: median(|l| l.form_ms),
                 first_ms: median(|l| l.first_ms),
                 shift: loads.iter().map(|l| l.shift).fold(0.0, f64::max),
+                before_scroll: median(|l| l.before_scroll),
             });
         }
     }
@@ -201,4 +220,3 @@ pub async fn comment_area(c: &fantoccini::Client, css: &str) -> anyhow::Result<(
     }
     Ok(())
 }
-

@@ -63,20 +63,29 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the widget and serves the demo article until Ctrl-C. A new demo database gets
-/// a short conversation, so that the thread shows what it does.
+/// Builds the widget and serves the demo article until Ctrl-C: a real nginx on 8080,
+/// whose SSI puts the thread's HTML in the article (readers without JavaScript read and
+/// post; with it, the widget takes that HTML over), in front of the comment server on
+/// 8079. A new demo database gets a short conversation, so that the thread shows what it
+/// does.
 fn demo(root: &Path) -> Result<()> {
+    const ARTICLE: u16 = 8080;
+    const SERVER: u16 = 8079;
     tools::widget_tools(root)?;
+    tools::nginx()?;
     build::widget(root)?;
     tools::run(Command::new("cargo").args(["build", "--quiet", "--package", "causerie-server"]))?;
     let mut server = Command::new(root.join("target/debug/causerie-server"))
         .args([
             "--listen",
-            "127.0.0.1:8080",
+            &format!("127.0.0.1:{SERVER}"),
             "--database",
             "sqlite://data/causerie.db",
             "--www",
             "www",
+            // The reader's address comes from nginx.
+            "--trusted-proxy",
+            "127.0.0.1",
             // The demo publishes at once; a real site holds first-time commenters. Its
             // seed conversation is posted without a form.
             "--moderation",
@@ -86,12 +95,31 @@ fn demo(root: &Path) -> Result<()> {
         ])
         .spawn()
         .context("cannot start the server")?;
-    if let Err(e) = bench::wait_for_port(8080).and_then(|()| bench::seed_demo(8080)) {
+    // nginx in the foreground, in this process group: Ctrl-C stops it with the server.
+    let prefix = tempfile::tempdir()?;
+    let mut nginx =
+        match causerie_testkit::demo::nginx(prefix.path(), &root.join("www"), ARTICLE, SERVER)
+            .and_then(|mut nginx| nginx.spawn())
+        {
+            Ok(nginx) => nginx,
+            Err(e) => {
+                let _ = server.kill();
+                return Err(e).context("cannot start nginx");
+            }
+        };
+    let ready = bench::wait_for_port(SERVER)
+        .and_then(|()| bench::wait_for_port(ARTICLE))
+        .and_then(|()| bench::seed_demo(SERVER));
+    if let Err(e) = ready {
         let _ = server.kill();
+        let _ = nginx.kill();
         return Err(e);
     }
-    println!("\nCauserie's demo article: http://127.0.0.1:8080/  (Ctrl-C stops it)\n");
+    println!("\nCauserie's demo article: http://127.0.0.1:{ARTICLE}/  (Ctrl-C stops it)\n");
     let status = server.wait().context("the server")?;
+    // However the server ended, nginx goes with it.
+    let _ = nginx.kill();
+    let _ = nginx.wait();
     if !status.success() {
         bail!("the server stopped: {status}");
     }

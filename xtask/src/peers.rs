@@ -194,6 +194,14 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
             script.shift,
             isso.shift
         );
+        println!(
+            "{:<28} {:>10.0} B {:>12.0} B {:>7.0} B {:>11.2}×   (compressed, as sent)",
+            format!("{name}: bytes before scroll"),
+            html.before_scroll,
+            script.before_scroll,
+            isso.before_scroll,
+            html.before_scroll / isso.before_scroll.max(f64::MIN_POSITIVE)
+        );
     }
     println!(
         "(phone: Lighthouse's mobile profile, 4x CPU, 150 ms RTT, 1.6 Mbit/s, 412 x 823; HTML: the thread as HTML in the page, taken over by the script)"

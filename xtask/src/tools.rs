@@ -84,6 +84,14 @@ pub fn includers() -> Result<()> {
     debian(&["nginx", "hugo"], "the examples' tests")
 }
 
+/// nginx, which serves the demo article with its comments in it.
+pub fn nginx() -> Result<()> {
+    if Path::new(causerie_testkit::demo::NGINX).is_file() {
+        return Ok(());
+    }
+    debian(&["nginx"], "the demo")
+}
+
 /// wrk, the load generator of the side-by-side benchmark.
 pub fn wrk() -> Result<()> {
     if Path::new("/usr/bin/wrk").is_file() {
