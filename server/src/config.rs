@@ -136,11 +136,40 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
 
+    /// The SMTP server that mail goes through: `smtp://user:password@host:587` (STARTTLS,
+    /// required unless the host is a loopback address) or `smtps://user:password@host:465`
+    /// (TLS). Without it, nothing is mailed.
+    #[arg(long, env = "CAUSERIE_SMTP_URL", hide_env_values = true, value_parser = crate::notify::mail::SmtpUrl::parse, requires = "mail_from")]
+    pub smtp_url: Option<crate::notify::mail::SmtpUrl>,
+
+    /// The sender of every mail, such as `Comments <comments@example.com>`.
+    #[arg(long, env = "CAUSERIE_MAIL_FROM", value_parser = crate::notify::mail::mailbox)]
+    pub mail_from: Option<lettre::message::Mailbox>,
+
+    /// Who hears of new comments by mail: the site owner's address. A `[[site]]` may
+    /// name its own (`owner_email`).
+    #[arg(long, env = "CAUSERIE_OWNER_EMAIL", value_parser = crate::notify::mail::mailbox)]
+    pub owner_email: Option<lettre::message::Mailbox>,
+
+    /// Which new comments the site owner is mailed about: those that wait for them
+    /// (`held`), or every one (`all`).
+    #[arg(long, env = "CAUSERIE_OWNER_MAIL", value_enum, default_value_t = OwnerMail::Held)]
+    pub owner_mail: OwnerMail,
+
     /// Whether search engines may quote the comments of the HTML the server renders
     /// (`/api/v1/thread.html`): `index` them, or mark them `nosnippet`
     /// (`data-nosnippet`).
     #[arg(long, env = "CAUSERIE_SNIPPETS", value_enum, default_value_t = Snippets::Index)]
     pub snippets: Snippets,
+}
+
+/// Which new comments the site owner hears of by mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OwnerMail {
+    /// Those that wait for moderation.
+    Held,
+    /// Every one, held or published.
+    All,
 }
 
 /// What search engines may do with the comments of the server's HTML.
@@ -169,6 +198,8 @@ pub struct Site {
     pub origin: String,
     /// Its own moderation mode.
     pub moderation: Option<Moderation>,
+    /// Who hears of its new comments by mail, instead of `--owner-email`.
+    pub owner_email: Option<lettre::message::Mailbox>,
 }
 
 /// Why the configuration cannot be used.
@@ -247,10 +278,23 @@ impl Config {
                                 })?,
                         ),
                     };
-                    if let Some(unknown) = site
-                        .as_table()
-                        .and_then(|t| t.keys().find(|k| *k != "origin" && *k != "moderation"))
-                    {
+                    let owner_email = match site.get("owner_email") {
+                        None => None,
+                        Some(e) => Some(
+                            e.as_str()
+                                .and_then(|e| crate::notify::mail::mailbox(e).ok())
+                                .ok_or_else(|| {
+                                    problem(format!(
+                                        "the site {origin} has an owner_email that is no address: {e}"
+                                    ))
+                                })?,
+                        ),
+                    };
+                    if let Some(unknown) = site.as_table().and_then(|t| {
+                        t.keys().find(|k| {
+                            !["origin", "moderation", "owner_email"].contains(&k.as_str())
+                        })
+                    }) {
                         return Err(problem(format!(
                             "unknown setting `{unknown}` in a [[site]]"
                         )));
@@ -258,6 +302,7 @@ impl Config {
                     sites.push(Site {
                         origin: origin.to_owned(),
                         moderation,
+                        owner_email,
                     });
                 }
                 continue;

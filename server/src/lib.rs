@@ -99,8 +99,8 @@ pub struct AppState {
     pub logins: Arc<admin::LoginLimiter>,
     /// The spam defences' settings.
     pub spam: Arc<SpamSettings>,
-    /// Whether new comments are announced to a webhook.
-    pub announce: bool,
+    /// Where new comments and edits are announced: the webhook, the mail.
+    pub announce: notify::Announce,
     /// How long an author may edit or delete their comment (zero: never).
     pub edit_window: std::time::Duration,
     /// The thread pages sent lately (`cache.rs`).
@@ -173,7 +173,10 @@ impl AppState {
                 min_time: std::time::Duration::from_secs(config.min_seconds),
                 tokens: spam::FormTokens::new(store.secret()),
             }),
-            announce: config.webhook_url.is_some(),
+            announce: notify::Announce {
+                webhook: config.webhook_url.is_some(),
+                mail: config.smtp_url.is_some(),
+            },
             edit_window: config.edit_window,
             threads: Arc::default(),
             public_url: config.public_url.as_deref().map(Arc::from),

@@ -73,11 +73,11 @@ async fn main() -> anyhow::Result<()> {
         store.clone(),
         std::time::Duration::from_secs(config.post_window),
     ));
-    if let (Some(url), Some(secret)) = (&config.webhook_url, &config.webhook_secret) {
-        let hook = causerie_server::notify::webhook::Webhook::new(url.clone(), secret.clone());
+    let destinations = destinations(&config, &state)?;
+    if !destinations.is_empty() {
         tokio::spawn(causerie_server::notify::deliver(
             store.clone(),
-            std::sync::Arc::new(hook),
+            destinations,
         ));
     }
     if !config.www.join("embed.js").is_file() {
@@ -92,6 +92,46 @@ async fn main() -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The configured destinations of the notifications: the webhook, the mail.
+fn destinations(
+    config: &causerie_server::config::Config,
+    state: &AppState,
+) -> anyhow::Result<causerie_server::notify::Destinations> {
+    use causerie_server::notify::{self, Destinations};
+    let mut destinations = Destinations::default();
+    if let (Some(url), Some(secret)) = (&config.webhook_url, &config.webhook_secret) {
+        let hook = notify::webhook::Webhook::new(url.clone(), secret.clone());
+        destinations = destinations.with(notify::WEBHOOK, std::sync::Arc::new(hook));
+    }
+    if let (Some(url), Some(from)) = (&config.smtp_url, &config.mail_from) {
+        // Each site's owner: its own `owner_email`, else `--owner-email`.
+        let owners = state
+            .sites
+            .all()
+            .iter()
+            .filter_map(|site| {
+                let own = config
+                    .sites
+                    .iter()
+                    .find(|s| s.origin.trim_end_matches('/') == site.origin)
+                    .and_then(|s| s.owner_email.clone());
+                own.or_else(|| config.owner_email.clone())
+                    .map(|owner| (site.key.clone(), owner))
+            })
+            .collect();
+        let mailer = notify::mail::Mailer::new(
+            url,
+            from.clone(),
+            owners,
+            config.owner_mail,
+            config.public_url.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!("the mail: {e}"))?;
+        destinations = destinations.with(notify::MAIL, std::sync::Arc::new(mailer));
+    }
+    Ok(destinations)
 }
 
 /// `causerie-server admin …`: the site owner's commands, on the server's database.

@@ -115,6 +115,7 @@ pub const MAP: &[Column] = &[
     col("outbox", "id", Nothing),
     col("outbox", "kind", Nothing),
     col("outbox", "comment_id", Nothing),
+    col("outbox", "destination", Nothing),
     col("outbox", "attempts", Nothing),
     col("outbox", "next_attempt", Nothing),
     // Admin sessions: the site owner's, hashed (their CSRF tokens are derived, not kept).

@@ -21,6 +21,7 @@ mod includes;
 mod isso;
 mod languages;
 mod loading;
+mod mail;
 mod moderation;
 mod noscript;
 mod posting;

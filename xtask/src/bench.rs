@@ -179,7 +179,12 @@ fn post(port: u16, body: &str) -> Result<Value> {
 /// A headless Chromium session, 1024 × 700, with the fresh profile `profile` (a cold
 /// cache). Close it when done, so that no Chromium is left running.
 pub async fn session(driver: u16, profile: &Path) -> Result<Client> {
-    let caps = json!({ "goog:chromeOptions": {
+    session_with(driver, profile, json!({})).await
+}
+
+/// A session as `session`, with Chromium's logs of `logging` (`goog:loggingPrefs`).
+pub async fn session_with(driver: u16, profile: &Path, logging: Value) -> Result<Client> {
+    let caps = json!({ "goog:loggingPrefs": logging, "goog:chromeOptions": {
         "binary": CHROMIUM,
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",

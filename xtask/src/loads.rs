@@ -88,8 +88,8 @@ const WATCH: &str = "(() => {
   })();
 })();";
 
-/// One page's figures: the form, the first comment, the layout shift, and the bytes
-/// (as sent, compressed) that the comments cost before any scroll.
+/// One page's figures: the form, the first comment, the layout shift, and the bytes on
+/// the wire that the comments cost before any scroll (of a load of its own).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Load {
     pub form_ms: f64,
@@ -115,20 +115,6 @@ async fn load(driver: u16, profile: &Path, url: &str, on_phone: bool) -> Result<
         // The page's widget (or Isso's thread), before the scroll: once seen, in CI, it
         // was not there yet when the navigation returned.
         comment_area(&c, "[data-causerie], #isso-thread").await?;
-        // What the comments cost a reader who does not scroll: every file but the page
-        // and its own stylesheet and script, a second after the load event.
-        let before_scroll = c
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 const count = () => setTimeout(() => done(performance.getEntriesByType('resource')
-                   .filter(e => !/\\/demo\\.(css|js)$/.test(new URL(e.name).pathname))
-                   .reduce((sum, e) => sum + e.encodedBodySize, 0)), 1000);
-                 if (document.readyState === 'complete') count(); else addEventListener('load', count);",
-                vec![],
-            )
-            .await?
-            .as_f64()
-            .unwrap_or(f64::NAN);
         let seen = c
             .execute_async(
                 "const done = arguments[arguments.length - 1];
@@ -156,8 +142,94 @@ async fn load(driver: u16, profile: &Path, url: &str, on_phone: bool) -> Result<
             form_ms: number(0),
             first_ms: number(1),
             shift: number(2),
-            before_scroll,
+            before_scroll: f64::NAN,
         })
+    }
+    .await;
+    c.close().await?;
+    measured
+}
+
+/// Chromium's log of what the network did (`goog:loggingPrefs`), through chromedriver.
+#[derive(Debug)]
+struct PerformanceLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "type": "performance" });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// What the comments cost a reader who never scrolls, in one more cold load of `url`:
+/// the bytes of the bodies as sent (compressed; Chromium's network log counts them
+/// whatever the origin, where the page's Resource Timing sees no other origin's) of
+/// every response but the page and its own stylesheet and script, until a second after
+/// the load event.
+async fn bytes_before_scroll(
+    driver: u16,
+    profile: &Path,
+    url: &str,
+    on_phone: bool,
+) -> Result<f64> {
+    let c = crate::bench::session_with(driver, profile, json!({ "performance": "ALL" })).await?;
+    let measured = async {
+        if on_phone {
+            phone(&c).await?;
+        }
+        c.goto(url).await?;
+        comment_area(&c, "[data-causerie], #isso-thread").await?;
+        c.execute_async(
+            "const done = arguments[arguments.length - 1];
+             const later = () => setTimeout(() => done(true), 1000);
+             if (document.readyState === 'complete') later(); else addEventListener('load', later);",
+            vec![],
+        )
+        .await?;
+        let log = c.issue_cmd(PerformanceLog).await.context("the performance log")?;
+        let mut urls = std::collections::HashMap::new();
+        let mut bytes = 0.0;
+        for entry in log.as_array().into_iter().flatten() {
+            let Some(message) = entry["message"].as_str() else { continue };
+            let Ok(message) = serde_json::from_str::<Value>(message) else { continue };
+            let params = &message["message"]["params"];
+            let id = params["requestId"].as_str().unwrap_or_default().to_owned();
+            match message["message"]["method"].as_str() {
+                Some("Network.requestWillBeSent") => {
+                    // The browser's own (its new-tab page, the favicon) and the page's own
+                    // do not count.
+                    let kind = params["type"].as_str().unwrap_or_default();
+                    let url = params["request"]["url"].as_str().unwrap_or_default();
+                    let counted = url.starts_with("http")
+                        && kind != "Document"
+                        && !["/demo.css", "/demo.js", "/favicon.ico"]
+                            .iter()
+                            .any(|own| url.ends_with(own));
+                    urls.insert(id, (counted, 0.0));
+                }
+                Some("Network.responseReceived") => {
+                    if let Some(seen) = urls.get_mut(&id) {
+                        seen.1 = params["response"]["encodedDataLength"].as_f64().unwrap_or(0.0);
+                    }
+                }
+                Some("Network.loadingFinished") => {
+                    if let Some((true, headers)) = urls.get(&id) {
+                        // The body as sent (compressed), without its headers.
+                        bytes += params["encodedDataLength"].as_f64().unwrap_or(0.0) - headers;
+                    }
+                }
+                _ => {}
+            }
+        }
+        anyhow::Ok(bytes)
     }
     .await;
     c.close().await?;
@@ -189,7 +261,12 @@ pub fn side_by_side(pages: &[String], runs: usize) -> Result<[Vec<Load>; 2]> {
                 form_ms: median(|l| l.form_ms),
                 first_ms: median(|l| l.first_ms),
                 shift: loads.iter().map(|l| l.shift).fold(0.0, f64::max),
-                before_scroll: median(|l| l.before_scroll),
+                before_scroll: runtime.block_on(bytes_before_scroll(
+                    driver.port,
+                    &profiles.path().join(format!("{device}-{side}-bytes")),
+                    url,
+                    on_phone,
+                ))?,
             });
         }
     }

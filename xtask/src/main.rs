@@ -249,9 +249,22 @@ fn test(root: &Path) -> Result<()> {
             None
         }
     };
+    // A real SMTP server, which the mail tests start and read.
+    let aiosmtpd = match tools::aiosmtpd(root) {
+        Ok(venv) => Some(venv),
+        Err(e) => {
+            // The mail tests then fail, and say why; the others still run.
+            eprintln!("error: cannot install aiosmtpd: {e:#}");
+            tally.failed += 1;
+            None
+        }
+    };
     let on_postgres = |mut command: Command| {
         if let Some(server) = &postgres {
             command.env("CAUSERIE_TEST_POSTGRES", server.url());
+        }
+        if let Some(venv) = &aiosmtpd {
+            command.env("CAUSERIE_TEST_AIOSMTPD", venv);
         }
         if let Some(venv) = &isso {
             command.env("CAUSERIE_TEST_ISSO", venv);

@@ -195,7 +195,7 @@ pub fn compare(root: &Path, quick: bool, widget_brotli: usize) -> Result<()> {
             isso.shift
         );
         println!(
-            "{:<28} {:>10.0} B {:>12.0} B {:>7.0} B {:>11.2}×   (compressed, as sent)",
+            "{:<28} {:>10.0} B {:>12.0} B {:>7.0} B {:>11.2}×   (bodies as sent, compressed)",
             format!("{name}: bytes before scroll"),
             html.before_scroll,
             script.before_scroll,
@@ -323,23 +323,7 @@ fn load_average() -> String {
 
 /// Isso and gunicorn in a virtual environment under `target/isso`, made once.
 pub fn install_isso(root: &Path) -> Result<PathBuf> {
-    let venv = root.join("target/isso");
-    let marker = venv.join(format!("{ISSO} {GUNICORN}"));
-    if marker.exists() {
-        return Ok(venv);
-    }
-    println!("installing {ISSO} and {GUNICORN} from PyPI into target/isso");
-    crate::tools::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-    crate::tools::run(Command::new(venv.join("bin/pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        ISSO,
-        GUNICORN,
-    ]))
-    .context("cannot install Isso from PyPI")?;
-    std::fs::write(marker, "")?;
-    Ok(venv)
+    crate::tools::pypi(root, "isso", &[ISSO, GUNICORN])
 }
 
 /// What a reader of Isso downloads: its embed script and its stylesheet, brotli.

@@ -84,6 +84,32 @@ pub fn includers() -> Result<()> {
     debian(&["nginx", "hugo"], "the examples' tests")
 }
 
+/// `packages` from PyPI in a virtual environment under `target/<name>`, made once (a
+/// marker file names what it holds). Returns the environment's directory.
+pub fn pypi(root: &Path, name: &str, packages: &[&str]) -> Result<PathBuf> {
+    let venv = root.join("target").join(name);
+    let marker = venv.join(packages.join(" "));
+    if marker.exists() {
+        return Ok(venv);
+    }
+    println!(
+        "installing {} from PyPI into target/{name}",
+        packages.join(" and ")
+    );
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(packages))
+    .with_context(|| format!("cannot install {} from PyPI", packages.join(" and ")))?;
+    std::fs::write(marker, "")?;
+    Ok(venv)
+}
+
+/// aiosmtpd, the real SMTP server that the mail tests send to.
+pub fn aiosmtpd(root: &Path) -> Result<PathBuf> {
+    pypi(root, "aiosmtpd", &["aiosmtpd==1.4.6"])
+}
+
 /// nginx, which serves the demo article with its comments in it.
 pub fn nginx() -> Result<()> {
     if Path::new(causerie_testkit::demo::NGINX).is_file() {

@@ -1,21 +1,25 @@
 //! Notifications: what happened to a comment (`Event`), and where it is told
-//! (`Destination`). The webhook (`webhook.rs`) is one destination; mail, in a later
-//! issue, is another.
+//! (`Destination`). The webhook (`webhook.rs`) is one destination, mail (`mail.rs`)
+//! another; `Announce` says which are configured, and `Destinations` holds them.
 //!
 //! Events are never sent from a request: the comment's transaction writes a row of the
-//! outbox (its kind and the comment's id), and `deliver` sends it. The event is built
-//! when it is sent, from the comment as it is then, so that a comment deleted or erased
-//! in the meantime is never announced, and nothing of it waits in the outbox. A delivery
-//! that fails is retried with exponential backoff (2 s up to an hour, `MAX_ATTEMPTS`
-//! times); the outbox lives in the database, so deliveries survive a restart, and
-//! several servers on one database claim each delivery before sending it, so that it
-//! goes once.
+//! outbox for each destination that hears of it (its kind, the comment's id, the
+//! destination), and `deliver` sends it. The event is built when it is sent, from the
+//! comment as it is then, so that a comment deleted or erased in the meantime is never
+//! announced, and nothing of it waits in the outbox. A delivery that fails is retried
+//! with exponential backoff (2 s up to an hour, `MAX_ATTEMPTS` times), alone: the
+//! other destinations' rows of the same event are their own. The outbox lives in the
+//! database, so deliveries survive a restart, and several servers on one database claim
+//! each delivery before sending it, so that it goes once (at least once: a server killed
+//! after the send and before the row is forgotten sends it again once its lease is over,
+//! with the same `Message-ID` for a mail).
 
+pub mod mail;
 pub mod webhook;
 
 use std::{sync::Arc, time::Duration};
 
-use causerie_protocol::Comment;
+use causerie_protocol::{Comment, Status};
 
 use crate::{
     clock::Clock,
@@ -29,6 +33,36 @@ pub const MAX_ATTEMPTS: i64 = 10;
 /// How long a server may take to send a delivery it claimed, before another may.
 const LEASE_MS: i64 = 60_000;
 
+/// The kind of a new comment's event.
+pub const CREATED: &str = "comment.created";
+/// The kind of an author's edit's event.
+pub const EDITED: &str = "comment.edited";
+/// The webhook's name in the outbox.
+pub const WEBHOOK: &str = "webhook";
+/// The mail's name in the outbox.
+pub const MAIL: &str = "mail";
+
+/// Which destinations are configured, and so which hear of what.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Announce {
+    /// The webhook hears of every event.
+    pub webhook: bool,
+    /// The mail hears of new comments.
+    pub mail: bool,
+}
+
+impl Announce {
+    /// The destinations that hear of an event of `kind`.
+    pub fn of(self, kind: &str) -> impl Iterator<Item = &'static str> {
+        [
+            (self.webhook, WEBHOOK),
+            (self.mail && kind == CREATED, MAIL),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+    }
+}
+
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -38,28 +72,50 @@ pub enum Event {
     Edited(Comment),
 }
 
-impl Event {
+/// An event with what only the site owner may see of its comment.
+#[derive(Clone, Debug)]
+pub struct Told {
+    /// The event.
+    pub event: Event,
+    /// The commenter's e-mail address.
+    pub email: String,
+    /// The comment's site: `''` for the default one, else its origin.
+    pub site: String,
+}
+
+impl Told {
     /// The event of a delivery, from the comment as it is now; `None` when the comment is
     /// gone, is a placeholder, or the kind is unknown (a newer server's).
-    async fn of(store: &Store, delivery: &Delivery) -> Result<Option<Event>, sqlx::Error> {
+    async fn of(store: &Store, delivery: &Delivery) -> Result<Option<Told>, sqlx::Error> {
         let Some(id) = delivery.comment_id else {
             return Ok(None);
         };
-        let Some(comment) = store.comment(id).await?.filter(|c| !c.deleted) else {
+        let Some(found) = store
+            .moderated_one(id)
+            .await?
+            .filter(|m| !m.comment.deleted)
+        else {
             return Ok(None);
         };
-        Ok(match delivery.kind.as_str() {
-            "comment.created" => Some(Event::Created(comment)),
-            "comment.edited" => Some(Event::Edited(comment)),
-            _ => None,
-        })
+        let event = match delivery.kind.as_str() {
+            CREATED => Event::Created(found.comment),
+            EDITED => Event::Edited(found.comment),
+            _ => return Ok(None),
+        };
+        Ok(Some(Told {
+            event,
+            email: found.email,
+            site: found.site,
+        }))
     }
+}
 
+impl Event {
     /// Its name on the wire.
     pub fn kind(&self) -> &'static str {
         match self {
-            Event::Created(_) => "comment.created",
-            Event::Edited(_) => "comment.edited",
+            Event::Created(_) => CREATED,
+            Event::Edited(_) => EDITED,
         }
     }
 
@@ -70,6 +126,11 @@ impl Event {
         }
     }
 
+    /// Whether its comment waits for the site owner.
+    pub fn held(&self) -> bool {
+        self.comment().status == Status::Pending
+    }
+
     /// `{"event": kind, "comment": {…}}`.
     pub fn json(&self) -> String {
         serde_json::json!({ "event": self.kind(), "comment": self.comment() }).to_string()
@@ -77,10 +138,32 @@ impl Event {
 }
 
 /// Where events are told. `send` may block (it runs on a blocking thread); `Err` means
-/// "try again later", with what went wrong, for the log.
+/// "try again later", with what went wrong, for the log. `delivery` is the outbox row's
+/// id: the same for every attempt.
 pub trait Destination: Send + Sync + std::fmt::Debug + 'static {
-    /// Tells `event`.
-    fn send(&self, event: &Event) -> Result<(), String>;
+    /// Tells `told`.
+    fn send(&self, delivery: i64, told: &Told) -> Result<(), String>;
+}
+
+/// The configured destinations, by their names in the outbox.
+#[derive(Clone, Debug, Default)]
+pub struct Destinations(Vec<(&'static str, Arc<dyn Destination>)>);
+
+impl Destinations {
+    /// With `destination` as `name` too.
+    pub fn with(mut self, name: &'static str, destination: Arc<dyn Destination>) -> Self {
+        self.0.push((name, destination));
+        self
+    }
+
+    fn get(&self, name: &str) -> Option<&Arc<dyn Destination>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, d)| d)
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// The wait before attempt `attempts + 1`: 2 s, 4 s, 8 s… at most an hour.
@@ -90,8 +173,8 @@ pub fn backoff_ms(attempts: i64) -> i64 {
         .min(3_600_000)
 }
 
-/// Delivers the outbox to `destination`, for as long as the server runs.
-pub async fn deliver(store: Store, destination: Arc<dyn Destination>) {
+/// Delivers the outbox to `destinations`, for as long as the server runs.
+pub async fn deliver(store: Store, destinations: Destinations) {
     let mut every = tokio::time::interval(TICK);
     loop {
         every.tick().await;
@@ -103,7 +186,7 @@ pub async fn deliver(store: Store, destination: Arc<dyn Destination>) {
             }
         };
         for delivery in due {
-            let outcome = deliver_one(&store, &destination, &delivery).await;
+            let outcome = deliver_one(&store, &destinations, &delivery).await;
             if let Err(e) = outcome {
                 tracing::warn!(error = %e, "cannot update the outbox");
             }
@@ -114,16 +197,20 @@ pub async fn deliver(store: Store, destination: Arc<dyn Destination>) {
 /// Sends one delivery, then forgets it, or schedules its next attempt.
 async fn deliver_one(
     store: &Store,
-    destination: &Arc<dyn Destination>,
+    destinations: &Destinations,
     delivery: &Delivery,
 ) -> Result<(), sqlx::Error> {
     let (id, attempts) = (delivery.id, delivery.attempts);
-    let Some(event) = Event::of(store, delivery).await? else {
+    let Some(to) = destinations.get(&delivery.destination).cloned() else {
+        // A destination no longer configured: nothing will send it.
+        tracing::info!(id, destination = %delivery.destination, "a delivery for a destination that is not configured, forgotten");
+        return store.delivered(id).await;
+    };
+    let Some(told) = Told::of(store, delivery).await? else {
         // Nothing left to tell.
         return store.delivered(id).await;
     };
-    let to = destination.clone();
-    let sent = tokio::task::spawn_blocking(move || to.send(&event))
+    let sent = tokio::task::spawn_blocking(move || to.send(id, &told))
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
     match sent {
@@ -149,6 +236,17 @@ async fn deliver_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_webhook_hears_of_everything_and_the_mail_of_new_comments() {
+        let both = Announce {
+            webhook: true,
+            mail: true,
+        };
+        assert_eq!(both.of(CREATED).collect::<Vec<_>>(), [WEBHOOK, MAIL]);
+        assert_eq!(both.of(EDITED).collect::<Vec<_>>(), [WEBHOOK]);
+        assert_eq!(Announce::default().of(CREATED).count(), 0);
+    }
 
     #[test]
     fn backoff_doubles_up_to_an_hour() {

@@ -86,7 +86,7 @@ pub struct Edit {
     /// The duplicate key of the new text.
     pub duplicate: Vec<u8>,
     /// Announce the edit (through the outbox).
-    pub announce: bool,
+    pub announce: crate::notify::Announce,
     /// When.
     pub now: i64,
 }
@@ -155,13 +155,15 @@ impl Store {
                 let Some(row) = row else {
                     return Ok(AuthorChange::Duplicate);
                 };
-                if edit.announce {
+                for destination in edit.announce.of(crate::notify::EDITED) {
                     sqlx::query(
-                        "INSERT INTO outbox (kind, comment_id, next_attempt)
-                         VALUES ('comment.edited', $1, $2)",
+                        "INSERT INTO outbox (kind, comment_id, next_attempt, destination)
+                         VALUES ($1, $2, $3, $4)",
                     )
+                    .bind(crate::notify::EDITED)
                     .bind(id)
                     .bind(edit.now)
+                    .bind(destination)
                     .execute(&mut *tx)
                     .await?;
                 }

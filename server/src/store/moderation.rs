@@ -50,19 +50,27 @@ impl Store {
         skip: u32,
         limit: u32,
     ) -> Result<Vec<Moderated>, sqlx::Error> {
-        self.moderated(search, email, None, skip, limit).await
+        self.moderated(search, email, skip, limit).await
     }
 
-    /// One comment for the site owner, e-mail included.
+    /// One comment for the site owner, e-mail included, by its id alone (one lookup of
+    /// the primary key: the outbox reads each delivery's comment this way).
     pub async fn moderated_one(&self, id: i64) -> Result<Option<Moderated>, sqlx::Error> {
-        Ok(self.moderated("", None, Some(id), 0, 1).await?.pop())
+        let row: Option<ModeratedRow> = with_db!(self, |db| {
+            sqlx::query_as(assembled(format!(
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site FROM comments WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+        });
+        Ok(row.map(Moderated::from))
     }
 
     async fn moderated(
         &self,
         search: &str,
         email: Option<&str>,
-        id: Option<i64>,
         skip: u32,
         limit: u32,
     ) -> Result<Vec<Moderated>, sqlx::Error> {
@@ -82,14 +90,12 @@ impl Store {
                  WHERE (page {like_op} $1 ESCAPE '\\' OR author {like_op} $1 ESCAPE '\\'
                         OR email {like_op} $1 ESCAPE '\\' OR text {like_op} $1 ESCAPE '\\')
                    AND ($2 IS NULL OR lower(email) = lower($2))
-                   AND ($4 IS NULL OR id = $4)
                  ORDER BY (status = 'pending' AND spam = 0) DESC, id DESC
-                 LIMIT $3 OFFSET $5"
+                 LIMIT $3 OFFSET $4"
             )))
             .bind(&like)
             .bind(email)
             .bind(i64::from(limit))
-            .bind(id)
             .bind(i64::from(skip))
             .fetch_all(db)
             .await?

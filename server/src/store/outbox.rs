@@ -15,6 +15,8 @@ pub struct Delivery {
     pub comment_id: Option<i64>,
     /// Attempts so far.
     pub attempts: i64,
+    /// Where it goes: `webhook` or `mail`.
+    pub destination: String,
 }
 
 impl Store {
@@ -33,7 +35,7 @@ impl Store {
                 "UPDATE outbox SET next_attempt = $1
                  WHERE id IN (SELECT id FROM outbox WHERE next_attempt <= $2
                               ORDER BY id LIMIT 20 {})
-                 RETURNING id, kind, comment_id, attempts",
+                 RETURNING id, kind, comment_id, attempts, destination",
                 if pg { "FOR UPDATE SKIP LOCKED" } else { "" }
             )))
             .bind(now + lease_ms)
@@ -72,7 +74,7 @@ impl Store {
         Ok(())
     }
 
-    /// How many webhook deliveries wait.
+    /// How many deliveries wait, for every destination.
     pub async fn pending_deliveries(&self) -> Result<i64, sqlx::Error> {
         with_db!(self, |db| {
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox")

@@ -30,7 +30,7 @@ pub struct NewRow {
     /// within `window` milliseconds.
     pub rate: Option<Rate>,
     /// Announce the comment (through the outbox).
-    pub announce: bool,
+    pub announce: crate::notify::Announce,
     /// The SHA-256 of the author's edit token.
     pub edit_hash: Option<Vec<u8>>,
     /// The keyed hash of the commenter's identity.
@@ -237,13 +237,15 @@ macro_rules! create_in {
                 .execute(&mut *$tx)
                 .await?;
         }
-        if row.announce {
+        for destination in row.announce.of(crate::notify::CREATED) {
             sqlx::query(
-                "INSERT INTO outbox (kind, comment_id, next_attempt)
-                 VALUES ('comment.created', $1, $2)",
+                "INSERT INTO outbox (kind, comment_id, next_attempt, destination)
+                 VALUES ($1, $2, $3, $4)",
             )
+            .bind(crate::notify::CREATED)
             .bind(id)
             .bind(row.now)
+            .bind(destination)
             .execute(&mut *$tx)
             .await?;
         }

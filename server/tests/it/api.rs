@@ -245,7 +245,7 @@ async fn a_retry_that_meets_its_first_request_in_flight() {
         key: Some(("in-flight".into(), b"body".to_vec())),
         ip: None,
         rate: None,
-        announce: false,
+        announce: Default::default(),
         edit_hash: None,
         author_key: vec![1; 16],
         avatar: "00".into(),

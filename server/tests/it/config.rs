@@ -39,9 +39,12 @@ max_posts_per_ip = 3
 min-seconds = 0
 trusted_proxy = ["10.0.0.1", "10.0.0.2"]
 
+owner_email = "Owner <owner@example.com>"
+
 [[site]]
 origin = "https://blog.example.com"
 moderation = "publish"
+owner_email = "blog@example.com"
 
 [[site]]
 origin = "https://news.example.com"
@@ -64,6 +67,21 @@ origin = "https://news.example.com"
     assert_eq!(config.moderation, Moderation::Hold);
     assert_eq!(config.max_posts_per_ip, 3);
     assert_eq!(config.trusted_proxies.len(), 2);
+    // The site owner's address, and a site's own.
+    assert_eq!(
+        config
+            .owner_email
+            .as_ref()
+            .map(|m| m.to_string())
+            .as_deref(),
+        Some("Owner <owner@example.com>")
+    );
+    let owners: Vec<Option<String>> = config
+        .sites
+        .iter()
+        .map(|s| s.owner_email.as_ref().map(|m| m.email.to_string()))
+        .collect();
+    assert_eq!(owners, [Some("blog@example.com".to_owned()), None]);
     assert_eq!(
         config.allow_origins,
         ["https://blog.example.com", "https://news.example.com"]
@@ -88,6 +106,15 @@ origin = "https://news.example.com"
             .to_string()
             .contains("not valid TOML")
     );
+    std::fs::write(
+        &file,
+        "[[site]]\norigin = \"https://a.example\"\nowner_email = \"nobody\"\n",
+    )
+    .unwrap();
+    let wrong = Config::load_from(args(&[]), no_env)
+        .unwrap_err()
+        .to_string();
+    assert!(wrong.contains("owner_email that is no address"), "{wrong}");
     std::fs::write(&file, "[[site]]\nmoderation = \"hold\"\n").unwrap();
     assert!(
         Config::load_from(args(&[]), no_env)

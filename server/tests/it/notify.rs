@@ -51,7 +51,8 @@ async fn new_comments_are_announced_to_a_signed_webhook_with_retries() {
     assert_eq!(app.store.pending_deliveries().await.unwrap(), 1);
     let task = tokio::spawn(causerie_server::notify::deliver(
         app.store.clone(),
-        std::sync::Arc::new(hook),
+        causerie_server::notify::Destinations::default()
+            .with(causerie_server::notify::WEBHOOK, std::sync::Arc::new(hook)),
     ));
     // Until it is delivered and forgotten (the endpoint answers before the outbox is
     // updated, so both are waited for).
@@ -82,4 +83,112 @@ async fn new_comments_are_announced_to_a_signed_webhook_with_retries() {
     assert_eq!(app.store.pending_deliveries().await.unwrap(), 0);
     // A webhook needs its secret.
     assert!(Config::try_parse_from(["causerie-server", "--webhook-url", "http://x"]).is_err());
+}
+
+/// Each destination has its own delivery of an event: while the mail fails (its SMTP
+/// server is down), the webhook gets the comment once, and only the mail's delivery is
+/// left to retry. An edit is the webhook's alone.
+#[tokio::test]
+async fn each_destination_is_delivered_and_retried_on_its_own() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let endpoint = {
+        let received = received.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: String| {
+                let received = received.clone();
+                async move {
+                    received.lock().unwrap().push(body);
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, endpoint).await.unwrap() });
+    // A port where nothing listens: the mail fails.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let smtp = format!("smtp://127.0.0.1:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let app = spawn(&[
+        "--webhook-url",
+        &url,
+        "--webhook-secret",
+        "s3cret",
+        "--smtp-url",
+        &smtp,
+        "--mail-from",
+        "comments@example.org",
+        "--owner-email",
+        "owner@example.org",
+    ])
+    .await;
+    assert_eq!(
+        app.post(comment("/m", "Deux fois annoncé").to_string(), None)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.store.pending_deliveries().await.unwrap(),
+        2,
+        "one per destination"
+    );
+    let mailer = causerie_server::notify::mail::Mailer::new(
+        &causerie_server::notify::mail::SmtpUrl::parse(&smtp).unwrap(),
+        causerie_server::notify::mail::mailbox("comments@example.org").unwrap(),
+        vec![(
+            String::new(),
+            causerie_server::notify::mail::mailbox("owner@example.org").unwrap(),
+        )],
+        causerie_server::config::OwnerMail::All,
+        None,
+    )
+    .unwrap();
+    let destinations = causerie_server::notify::Destinations::default()
+        .with(
+            causerie_server::notify::WEBHOOK,
+            Arc::new(causerie_server::notify::webhook::Webhook::new(
+                url,
+                "s3cret".into(),
+            )),
+        )
+        .with(causerie_server::notify::MAIL, Arc::new(mailer));
+    let task = tokio::spawn(causerie_server::notify::deliver(
+        app.store.clone(),
+        destinations,
+    ));
+    for _ in 0..100 {
+        if !received.lock().unwrap().is_empty()
+            && app.store.pending_deliveries().await.unwrap() == 1
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Long enough for the mail to fail twice (2 s of backoff): the webhook hears once.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    task.abort();
+    assert_eq!(received.lock().unwrap().len(), 1, "the webhook heard once");
+    assert_eq!(
+        app.store.pending_deliveries().await.unwrap(),
+        1,
+        "the mail's delivery waits for its SMTP server"
+    );
+    // An SMTP URL needs its sender; a sender must be an address.
+    assert!(Config::try_parse_from(["causerie-server", "--smtp-url", &smtp]).is_err());
+    assert!(
+        Config::try_parse_from([
+            "causerie-server",
+            "--smtp-url",
+            &smtp,
+            "--mail-from",
+            "nobody"
+        ])
+        .is_err()
+    );
 }
