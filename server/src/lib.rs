@@ -23,6 +23,7 @@ mod feed;
 mod form;
 mod fragment;
 pub mod import;
+pub mod moderate;
 pub mod notify;
 pub mod privacy;
 mod serve;
@@ -262,6 +263,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
 
     // The site owner's page: same-origin only, no CORS, no script.
     let admin = admin::routes()
+        .merge(moderate::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(move |request, next| {
             body_deadline(client_timeout, request, next)

@@ -127,6 +127,7 @@ fn destinations(
             owners,
             config.owner_mail,
             config.public_url.clone(),
+            causerie_server::moderate::LinkKey::new(state.store.secret()),
         )
         .map_err(|e| anyhow::anyhow!("the mail: {e}"))?;
         destinations = destinations.with(notify::MAIL, std::sync::Arc::new(mailer));

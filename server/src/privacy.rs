@@ -116,6 +116,9 @@ pub const MAP: &[Column] = &[
     col("outbox", "kind", Nothing),
     col("outbox", "comment_id", Nothing),
     col("outbox", "destination", Nothing),
+    // The moderation links that were used: a signature and when.
+    col("used_links", "signature", Nothing),
+    col("used_links", "used", Nothing),
     col("outbox", "attempts", Nothing),
     col("outbox", "next_attempt", Nothing),
     // Admin sessions: the site owner's, hashed (their CSRF tokens are derived, not kept).

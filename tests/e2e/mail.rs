@@ -69,8 +69,8 @@ impl Smtp {
     }
 }
 
-/// The flags of a server that mails the site owner through `smtp`.
-fn mailing(smtp: u16) -> Vec<String> {
+/// The flags of a server on `port` that mails the site owner through `smtp`.
+fn mailing(smtp: u16, port: u16) -> Vec<String> {
     [
         "--smtp-url",
         &format!("smtp://127.0.0.1:{smtp}"),
@@ -79,7 +79,7 @@ fn mailing(smtp: u16) -> Vec<String> {
         "--owner-email",
         "Owner <owner@example.org>",
         "--public-url",
-        "https://comments.example.org",
+        &format!("http://127.0.0.1:{port}"),
         "--moderation",
         "hold",
     ]
@@ -104,14 +104,15 @@ fn parts(mail: &mailparse::ParsedMail) -> Vec<(String, String)> {
 /// The site owner hears of a held comment, once, from the sender, to them alone: the
 /// page, the name, the address (which the owner may see), the website and the text, as
 /// text in both parts; a link to moderate it; a `Message-ID` made from its cause.
-#[test]
-fn the_site_owner_is_mailed_about_a_held_comment_once() {
+#[tokio::test]
+async fn the_site_owner_is_mailed_about_a_held_comment_once() {
     let smtp = Smtp::start_on(free_port());
     let dir = tempfile::tempdir().unwrap();
-    let args = mailing(smtp.port);
+    let port = free_port();
+    let args = mailing(smtp.port, port);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start_with(
-        free_port(),
+        port,
         dir.path().join("causerie.db"),
         root().join("www"),
         &args,
@@ -130,7 +131,9 @@ fn the_site_owner_is_mailed_about_a_held_comment_once() {
     }
     assert_eq!(
         header("Subject"),
-        ["[comments.example.org] A comment waits for you on /2026/un-article"]
+        [format!(
+            "[127.0.0.1:{port}] A comment waits for you on /2026/un-article"
+        )]
     );
     let id = &header("Message-ID")[0];
     assert!(
@@ -145,12 +148,13 @@ fn the_site_owner_is_mailed_about_a_held_comment_once() {
     let kinds: Vec<&str> = parts.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["text/plain", "text/html"]);
     let (plain, html) = (&parts[0].1, &parts[1].1);
+    let admin = format!("http://127.0.0.1:{port}/admin");
     for needed in [
         text,
         "Zoé <b> <zoe@example.net>",
         "https://zoe.example.net/",
         "/2026/un-article",
-        "https://comments.example.org/admin",
+        admin.as_str(),
     ] {
         assert!(plain.contains(needed), "{needed:?} in {plain}");
     }
@@ -162,6 +166,25 @@ fn the_site_owner_is_mailed_about_a_held_comment_once() {
     assert!(!html.contains("<script") && !html.contains("<b>"), "{html}");
     // No remote image, no tracker: nothing is loaded when it is read.
     assert!(!html.contains("<img") && !html.contains("src="), "{html}");
+
+    // Its link to publish it asks first (a GET changes nothing), then its button does.
+    let approve = plain
+        .lines()
+        .find_map(|l| l.strip_prefix("Publish it: "))
+        .expect("a link to publish it")
+        .to_owned();
+    let path = approve.trim_start_matches(&format!("http://127.0.0.1:{port}"));
+    let (status, page) = raw(port, "GET", path, "");
+    assert!(status.contains("200"), "{status}: {page}");
+    assert!(page.contains("Publish this comment?"), "{page}");
+    assert_eq!(server.stored(text).await, 1);
+    assert_eq!(published(port), 0, "opening the link published nothing");
+    let body = path.split_once('?').unwrap().1;
+    let (status, page) = raw(port, "POST", "/mail/moderate", body);
+    assert!(status.contains("200"), "{status}: {page}");
+    assert_eq!(published(port), 1);
+    let (status, _) = raw(port, "POST", "/mail/moderate", body);
+    assert!(status.contains("400"), "a link works once: {status}");
 
     // A published comment is not mailed unless the owner asks for every one.
     drop(server);
@@ -185,10 +208,11 @@ fn the_site_owner_is_mailed_about_a_held_comment_once() {
 fn a_queued_mail_survives_kill_9_and_goes_once() {
     let smtp_port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let args = mailing(smtp_port);
+    let port = free_port();
+    let args = mailing(smtp_port, port);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut server = Server::start_with(
-        free_port(),
+        port,
         dir.path().join("causerie.db"),
         root().join("www"),
         &args,
@@ -209,4 +233,31 @@ fn a_queued_mail_survives_kill_9_and_goes_once() {
             .1
             .contains("Écrit pendant que le courrier dormait")
     );
+}
+
+/// A request to 127.0.0.1:`port`, as the confirmation page's own form sends it: its
+/// status line and body.
+fn raw(port: u16, method: &str, path: &str, form: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or_default().to_owned(),
+        body.to_owned(),
+    )
+}
+
+/// How many comments the article's thread shows.
+fn published(port: u16) -> u64 {
+    let (_, body) = raw(port, "GET", "/api/v1/comments?page=/2026/un-article", "");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    json["total"].as_u64().unwrap()
 }

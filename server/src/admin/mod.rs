@@ -27,8 +27,9 @@ use causerie_protocol::{Status, check_comment};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+pub(crate) use auth::same_origin;
 pub use auth::{LoginLimiter, set_password};
-use auth::{Owner, OwnerForm, PASSWORD, SESSION, client, cookie, same_origin};
+use auth::{Owner, OwnerForm, PASSWORD, SESSION, client, cookie};
 use pages::{Edit, List, Login, Message, Row, page};
 
 use crate::{

@@ -26,7 +26,11 @@ use lettre::{
 };
 
 use super::{Destination, Event, Told};
-use crate::config::OwnerMail;
+use crate::{
+    clock::Clock,
+    config::OwnerMail,
+    moderate::{Action, LIFETIME_MS, LinkKey},
+};
 
 /// How long one SMTP exchange may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -159,6 +163,10 @@ struct OwnerWords<'a> {
     text: &'a str,
     /// The admin page, when `--public-url` says where it is.
     admin: Option<String>,
+    /// The signed links that approve (a held comment), mark as spam and delete it.
+    approve: Option<String>,
+    spam: Option<String>,
+    delete: Option<String>,
 }
 
 /// The mail destination.
@@ -171,6 +179,8 @@ pub struct Mailer {
     public_url: Option<String>,
     /// The domain of `Message-ID`s: the sender's.
     domain: String,
+    /// What signs the moderation links.
+    key: LinkKey,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -182,13 +192,15 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Mail through `url`, from `from`, to the owners of `owners` (by site key).
+    /// Mail through `url`, from `from`, to the owners of `owners` (by site key), with
+    /// moderation links signed by `key` under `public_url`.
     pub fn new(
         url: &SmtpUrl,
         from: Mailbox,
         owners: Vec<(String, Mailbox)>,
         every: OwnerMail,
         public_url: Option<String>,
+        key: LinkKey,
     ) -> Result<Mailer, String> {
         let domain = from.email.domain().to_owned();
         Ok(Mailer {
@@ -198,6 +210,7 @@ impl Mailer {
             every,
             public_url,
             domain,
+            key,
         })
     }
 
@@ -218,7 +231,16 @@ impl Mailer {
         } else {
             told.site.as_str()
         };
+        let expires = Clock::system().now() + LIFETIME_MS;
+        let link = |action: Action| {
+            self.public_url
+                .as_deref()
+                .map(|base| self.key.link(base, comment.id, action, expires))
+        };
         let words = OwnerWords {
+            approve: link(Action::Approve).filter(|_| held),
+            spam: link(Action::Spam),
+            delete: link(Action::Delete),
             site: site
                 .trim_start_matches("https://")
                 .trim_start_matches("http://"),

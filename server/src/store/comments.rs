@@ -96,7 +96,8 @@ impl Store {
     /// Forgets the idempotency keys stored before `keys_before`, and the posts of the
     /// rate limit's log made before `posts_before` (Unix milliseconds), and says how many
     /// rows went. A retry after that creates a new comment; the widget retries within
-    /// minutes, so a day is plenty.
+    /// minutes, so a day is plenty. The used moderation links go too, once they have
+    /// surely expired.
     pub async fn expire(&self, keys_before: i64, posts_before: i64) -> Result<u64, sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db| {
@@ -108,7 +109,12 @@ impl Store {
                 .bind(posts_before)
                 .execute(db)
                 .await?;
-            Ok(keys.rows_affected() + posts.rows_affected())
+            // A used moderation link, once it has surely expired too.
+            let links = sqlx::query("DELETE FROM used_links WHERE used < $1")
+                .bind(keys_before - crate::moderate::LIFETIME_MS)
+                .execute(db)
+                .await?;
+            Ok(keys.rows_affected() + posts.rows_affected() + links.rows_affected())
         })
     }
 

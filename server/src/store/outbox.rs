@@ -74,6 +74,35 @@ impl Store {
         Ok(())
     }
 
+    /// Records that the moderation link signed `signature` was used at `now`; `false` if
+    /// it was already (one statement: two servers cannot both use it).
+    pub async fn use_link(&self, signature: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let _turn = self.turn().await;
+        let done = with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO used_links (signature, used) VALUES ($1, $2)
+                 ON CONFLICT (signature) DO NOTHING",
+            )
+            .bind(signature)
+            .bind(now)
+            .execute(db)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Whether the moderation link signed `signature` was never used.
+    pub async fn link_unused(&self, signature: &str) -> Result<bool, sqlx::Error> {
+        let used: Option<i64> = with_db!(self, |db| {
+            sqlx::query_scalar("SELECT used FROM used_links WHERE signature = $1")
+                .bind(signature)
+                .fetch_optional(db)
+                .await?
+        });
+        Ok(used.is_none())
+    }
+
     /// How many deliveries wait, for every destination.
     pub async fn pending_deliveries(&self) -> Result<i64, sqlx::Error> {
         with_db!(self, |db| {

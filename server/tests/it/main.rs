@@ -17,6 +17,7 @@ mod form;
 mod formats;
 mod fragment;
 mod import;
+mod moderate;
 mod notify;
 mod privacy;
 mod promises;

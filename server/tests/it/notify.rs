@@ -147,6 +147,7 @@ async fn each_destination_is_delivered_and_retried_on_its_own() {
         )],
         causerie_server::config::OwnerMail::All,
         None,
+        causerie_server::moderate::LinkKey::new(app.store.secret()),
     )
     .unwrap();
     let destinations = causerie_server::notify::Destinations::default()

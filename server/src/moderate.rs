@@ -1,0 +1,345 @@
+//! The moderation links of the site owner's mail: approve, mark as spam, delete, each a
+//! link signed for one comment and one action, good for `LIFETIME`, and used once.
+//!
+//! Mail scanners open links, so a `GET` changes nothing: it shows a confirmation page,
+//! whose button posts the same signed fields (`POST`, from this server's own page). The
+//! signature is an HMAC-SHA256, keyed with a key derived from the database's secret, of
+//! the comment's id, the action and the expiry; a link is used once (its signature is
+//! recorded in the database in the same step that checks it) and a forged, reused or
+//! expired link changes nothing and says so, in the same words for each (no oracle).
+//! These routes are not under `/admin`, whose every handler needs a session: here the
+//! link is the capability, and it opens one action on one comment.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::{AppState, admin::same_origin, hex, text::Lang};
+
+/// How long a mail's link opens its action: a week.
+pub const LIFETIME_MS: i64 = 7 * 24 * 3_600_000;
+
+/// What a link does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Approve,
+    Spam,
+    Delete,
+}
+
+impl Action {
+    /// Its name in the link.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Spam => "spam",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// The key that signs the links, derived from the database's secret.
+#[derive(Clone)]
+pub struct LinkKey(Vec<u8>);
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkKey(…)")
+    }
+}
+
+impl LinkKey {
+    /// The key of a database whose secret is `secret`.
+    pub fn new(secret: &[u8]) -> LinkKey {
+        LinkKey(mac(secret, b"causerie moderation links").to_vec())
+    }
+
+    fn tag(&self, comment: i64, action: Action, expires: i64) -> [u8; 32] {
+        mac(
+            &self.0,
+            format!("{comment}.{}.{expires}", action.as_str()).as_bytes(),
+        )
+    }
+
+    /// The link of `action` on `comment`, good until `expires` (Unix ms), under `base`
+    /// (the server's public address).
+    pub fn link(&self, base: &str, comment: i64, action: Action, expires: i64) -> String {
+        format!(
+            "{}/mail/moderate?c={comment}&a={}&e={expires}&s={}",
+            base.trim_end_matches('/'),
+            action.as_str(),
+            hex(&self.tag(comment, action, expires))
+        )
+    }
+
+    /// Whether `signed` is genuine and unexpired at `now`: its signature, checked in
+    /// constant time.
+    fn verify(&self, signed: &Signed, now: i64) -> bool {
+        let Some(tag) = unhex(&signed.s) else {
+            return false;
+        };
+        let mut check = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
+        check.update(format!("{}.{}.{}", signed.c, signed.a.as_str(), signed.e).as_bytes());
+        check.verify_slice(&tag).is_ok() && now <= signed.e
+    }
+}
+
+fn mac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The fields of a link, in its query or in its confirmation's form.
+#[derive(Debug)]
+pub struct Signed {
+    c: i64,
+    a: Action,
+    e: i64,
+    s: String,
+}
+
+impl Signed {
+    /// The fields of a form's body (or a query): `None` unless each is there once, well
+    /// formed.
+    fn parse(body: &[u8]) -> Option<Signed> {
+        let fields: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        let one = |name: &str| {
+            let mut found = fields.iter().filter(|(k, _)| k == name);
+            let value = found.next()?.1.as_str();
+            found.next().is_none().then_some(value)
+        };
+        Some(Signed {
+            c: one("c")?.parse().ok()?,
+            a: match one("a")? {
+                "approve" => Action::Approve,
+                "spam" => Action::Spam,
+                "delete" => Action::Delete,
+                _ => return None,
+            },
+            e: one("e")?.parse().ok()?,
+            s: one("s")?.to_owned(),
+        })
+    }
+}
+
+/// The routes of the links.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/mail/moderate", get(confirm).post(act))
+}
+
+/// The page of a link: its question and button, or that it is done or not valid.
+#[derive(Template)]
+#[template(path = "moderate.html")]
+struct Page<'a> {
+    lang: &'static str,
+    title: &'static str,
+    message: &'a str,
+    /// The comment's name and text, when there is a question.
+    comment: Option<(String, String)>,
+    /// The fields the button posts again.
+    form: Option<&'a Signed>,
+    button: &'static str,
+}
+
+/// The words of the pages, in the owner's language.
+struct Words {
+    title: &'static str,
+    invalid: &'static str,
+    gone: &'static str,
+    done: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::En => Words {
+            title: "Moderation",
+            invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours. Moderate the comment at /admin.",
+            gone: "This comment is no longer there.",
+            done: "Done.",
+        },
+        Lang::Fr => Words {
+            title: "Modération",
+            invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres. Modérez le commentaire sur /admin.",
+            gone: "Ce commentaire n’est plus là.",
+            done: "C’est fait.",
+        },
+    }
+}
+
+fn question(lang: Lang, action: Action) -> (&'static str, &'static str) {
+    match (lang, action) {
+        (Lang::En, Action::Approve) => ("Publish this comment?", "Publish"),
+        (Lang::En, Action::Spam) => ("Mark this comment as spam?", "Mark as spam"),
+        (Lang::En, Action::Delete) => ("Delete this comment, and its replies?", "Delete"),
+        (Lang::Fr, Action::Approve) => ("Publier ce commentaire ?", "Publier"),
+        (Lang::Fr, Action::Spam) => ("Marquer ce commentaire comme indésirable ?", "Indésirable"),
+        (Lang::Fr, Action::Delete) => ("Supprimer ce commentaire, et ses réponses ?", "Supprimer"),
+    }
+}
+
+fn respond(status: StatusCode, page: Page) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+                (header::REFERRER_POLICY, "no-referrer"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a moderation page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
+    respond(
+        status,
+        Page {
+            lang: lang.tag(),
+            title: words(lang).title,
+            message: text,
+            comment: None,
+            form: None,
+            button: "",
+        },
+    )
+}
+
+/// `GET /mail/moderate?c&a&e&s`: the question, with its button; nothing changes.
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let lang = Lang::of(None, &headers);
+    let w = words(lang);
+    let Some(signed) = Signed::parse(uri.query().unwrap_or_default().as_bytes()) else {
+        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+    };
+    let key = LinkKey::new(state.store.secret());
+    let unused = state.store.link_unused(&signed.s).await.unwrap_or(false);
+    if !key.verify(&signed, state.clock.now()) || !unused {
+        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+    }
+    let Ok(Some(found)) = state.store.moderated_one(signed.c).await else {
+        return message(lang, StatusCode::NOT_FOUND, w.gone);
+    };
+    let (asked, button) = question(lang, signed.a);
+    respond(
+        StatusCode::OK,
+        Page {
+            lang: lang.tag(),
+            title: w.title,
+            message: asked,
+            comment: Some((found.comment.author, found.comment.text)),
+            form: Some(&signed),
+            button,
+        },
+    )
+}
+
+/// `POST /mail/moderate` (`c`, `a`, `e`, `s`), from the confirmation page: the action,
+/// once.
+async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let lang = Lang::of(None, &headers);
+    let w = words(lang);
+    let Some(signed) = Signed::parse(&body) else {
+        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+    };
+    if !same_origin(&headers) {
+        return message(lang, StatusCode::FORBIDDEN, w.invalid);
+    }
+    let key = LinkKey::new(state.store.secret());
+    if !key.verify(&signed, state.clock.now()) {
+        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+    }
+    // Used now, or already: checked and recorded in one statement.
+    match state.store.use_link(&signed.s, state.clock.now()).await {
+        Ok(true) => {}
+        Ok(false) => return message(lang, StatusCode::BAD_REQUEST, w.invalid),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a moderation link");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let ids = [signed.c];
+    let done = match signed.a {
+        Action::Approve => state.store.approve(&ids, state.clock.now()).await,
+        Action::Spam => state.store.mark_spam(&ids).await,
+        Action::Delete => state.store.delete(&ids).await,
+    };
+    match done {
+        Ok(0) => message(lang, StatusCode::NOT_FOUND, w.gone),
+        Ok(_) => {
+            tracing::info!(
+                id = signed.c,
+                action = signed.a.as_str(),
+                "moderated from a mail's link"
+            );
+            message(lang, StatusCode::OK, w.done)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a mail's moderation failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_opens_its_action_on_its_comment_until_it_expires() {
+        let key = LinkKey::new(b"secret");
+        let link = key.link("https://c.example/", 7, Action::Approve, 1_000);
+        let query = link.split_once('?').unwrap().1;
+        let parse = |query: &str| Signed::parse(query.as_bytes()).unwrap();
+        let signed = parse(query);
+        assert!(key.verify(&signed, 1_000));
+        assert!(!key.verify(&signed, 1_001), "expired");
+        assert!(
+            !LinkKey::new(b"other").verify(&signed, 0),
+            "another database's"
+        );
+        for forged in [
+            query.replace("c=7", "c=8"),
+            query.replace("a=approve", "a=delete"),
+            query.replace("e=1000", "e=9999"),
+        ] {
+            let signed = parse(&forged);
+            assert!(!key.verify(&signed, 0), "{forged}");
+        }
+    }
+}
