@@ -35,6 +35,11 @@ pub struct NewComment {
     /// identity is made, and sent back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// Whether the commenter asks to be mailed when someone replies (`notify=1` in the
+    /// HTML form). The first time an address asks, it gets one confirmation mail and
+    /// nothing else until its owner confirms; a backend without mail ignores it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub notify: bool,
 }
 
 /// Whether a stored comment is public yet.

@@ -218,6 +218,7 @@ fn validate_reports_every_field_in_form_order() {
         parent: Some(7),
         trap: String::new(),
         identity: None,
+        notify: false,
     }
     .validate()
     .unwrap();
@@ -276,7 +277,7 @@ mod properties {
             email in any::<String>(),
             url in proptest::option::of(any::<String>()),
         ) {
-            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new(), identity: None };
+            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new(), identity: None, notify: false };
             if let Ok(valid) = new.validate() {
                 prop_assert!(valid.comment().chars().count() <= causerie_protocol::MAX_COMMENT_CHARS);
                 prop_assert!(email::is_valid(valid.email()));

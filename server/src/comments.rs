@@ -222,6 +222,13 @@ pub async fn create(
             .map(|t| Sha256::digest(t.as_bytes()).to_vec()),
         avatar: avatar(secret, &author_key),
         author_key,
+        // Only where the server mails; the address must then be confirmed.
+        subscribe: (new.notify && state.announce.mail).then(|| store::Subscribe {
+            address: store::address_key(secret, valid.email()),
+            client: from
+                .ip
+                .map(|ip| store::keyed(secret, "client", &ip.to_string(), 16)),
+        }),
         comment: valid,
     };
     // 5. Store.

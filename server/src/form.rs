@@ -63,6 +63,8 @@ struct Posted {
     lang: String,
     /// `trap`: the honeypot.
     trap: String,
+    /// `notify`: `1` when the commenter asks to hear of replies by mail.
+    notify_field: String,
 }
 
 impl Posted {
@@ -83,6 +85,7 @@ impl Posted {
                 "form_token" => &mut posted.form_token,
                 "lang" => &mut posted.lang,
                 "trap" => &mut posted.trap,
+                "notify" => &mut posted.notify_field,
                 _ => continue,
             };
             if seen.insert(name.clone()) {
@@ -112,6 +115,7 @@ impl Posted {
             parent,
             trap: self.trap.clone(),
             identity: None,
+            notify: self.notify_field == "1",
         })
     }
 }

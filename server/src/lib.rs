@@ -30,6 +30,7 @@ mod serve;
 pub mod sites;
 mod spam;
 pub mod store;
+mod subscribe;
 mod text;
 mod www;
 
@@ -174,10 +175,7 @@ impl AppState {
                 min_time: std::time::Duration::from_secs(config.min_seconds),
                 tokens: spam::FormTokens::new(store.secret()),
             }),
-            announce: notify::Announce {
-                webhook: config.webhook_url.is_some(),
-                mail: config.smtp_url.is_some(),
-            },
+            announce: notify::Announce::of_config(config),
             edit_window: config.edit_window,
             threads: Arc::default(),
             public_url: config.public_url.as_deref().map(Arc::from),
@@ -264,6 +262,7 @@ pub fn app(state: AppState, www: &Path) -> Router {
     // The site owner's page: same-origin only, no CORS, no script.
     let admin = admin::routes()
         .merge(moderate::routes())
+        .merge(subscribe::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(move |request, next| {
             body_deadline(client_timeout, request, next)

@@ -27,7 +27,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open the database {}", config.database))?;
     if let Some(Command::Admin(command)) = &config.command {
-        let outcome = admin(&store, command).await;
+        // Approving a reply here announces it as the admin page does: to the mail, which
+        // the running server sends.
+        let announce = causerie_server::notify::Announce::of_config(&config);
+        let outcome = admin(&store, command, announce).await;
         store.close().await;
         return outcome;
     }
@@ -136,7 +139,11 @@ fn destinations(
 }
 
 /// `causerie-server admin …`: the site owner's commands, on the server's database.
-async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
+async fn admin(
+    store: &Store,
+    command: &Admin,
+    announce: causerie_server::notify::Announce,
+) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis();
@@ -176,7 +183,7 @@ async fn admin(store: &Store, command: &Admin) -> anyhow::Result<()> {
                 );
             }
         }
-        Admin::Approve { ids } => println!("{} approved", store.approve(ids, now).await?),
+        Admin::Approve { ids } => println!("{} approved", store.approve(ids, now, announce).await?),
         Admin::Delete { ids } => println!("{} deleted", store.delete(ids).await?),
         Admin::Spam { ids } => println!("{} marked as spam", store.mark_spam(ids).await?),
         Admin::Export { email } => {

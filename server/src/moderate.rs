@@ -61,11 +61,19 @@ impl LinkKey {
         LinkKey(mac(secret, b"causerie moderation links").to_vec())
     }
 
-    fn tag(&self, comment: i64, action: Action, expires: i64) -> [u8; 32] {
-        mac(
-            &self.0,
-            format!("{comment}.{}.{expires}", action.as_str()).as_bytes(),
-        )
+    /// The signature of `message`, in hex: what a mail's link carries.
+    pub fn sign(&self, message: &str) -> String {
+        hex(&mac(&self.0, message.as_bytes()))
+    }
+
+    /// Whether `signature` (hex) is `message`'s, checked in constant time.
+    pub fn verifies(&self, message: &str, signature: &str) -> bool {
+        let Some(tag) = unhex(signature) else {
+            return false;
+        };
+        let mut check = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
+        check.update(message.as_bytes());
+        check.verify_slice(&tag).is_ok()
     }
 
     /// The link of `action` on `comment`, good until `expires` (Unix ms), under `base`
@@ -75,19 +83,14 @@ impl LinkKey {
             "{}/mail/moderate?c={comment}&a={}&e={expires}&s={}",
             base.trim_end_matches('/'),
             action.as_str(),
-            hex(&self.tag(comment, action, expires))
+            self.sign(&format!("{comment}.{}.{expires}", action.as_str()))
         )
     }
 
-    /// Whether `signed` is genuine and unexpired at `now`: its signature, checked in
-    /// constant time.
+    /// Whether `signed` is genuine and unexpired at `now`.
     fn verify(&self, signed: &Signed, now: i64) -> bool {
-        let Some(tag) = unhex(&signed.s) else {
-            return false;
-        };
-        let mut check = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
-        check.update(format!("{}.{}.{}", signed.c, signed.a.as_str(), signed.e).as_bytes());
-        check.verify_slice(&tag).is_ok() && now <= signed.e
+        let message = format!("{}.{}.{}", signed.c, signed.a.as_str(), signed.e);
+        self.verifies(&message, &signed.s) && now <= signed.e
     }
 }
 
@@ -295,7 +298,12 @@ async fn act(
     }
     let ids = [signed.c];
     let done = match signed.a {
-        Action::Approve => state.store.approve(&ids, state.clock.now()).await,
+        Action::Approve => {
+            state
+                .store
+                .approve(&ids, state.clock.now(), state.announce)
+                .await
+        }
         Action::Spam => state.store.mark_spam(&ids).await,
         Action::Delete => state.store.delete(&ids).await,
     };

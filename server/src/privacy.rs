@@ -116,6 +116,19 @@ pub const MAP: &[Column] = &[
     col("outbox", "kind", Nothing),
     col("outbox", "comment_id", Nothing),
     col("outbox", "destination", Nothing),
+    // Reply notifications: who asked, and the state of each address, by a keyed hash.
+    col("comments", "notify", Nothing),
+    col("mail_addresses", "address_key", Pseudonymous),
+    col("mail_addresses", "confirmed", Nothing),
+    col("mail_addresses", "refused", Nothing),
+    col("mail_addresses", "asked", Nothing),
+    col("mail_addresses", "stopped", Nothing),
+    col("muted_threads", "address_key", Pseudonymous),
+    col("muted_threads", "site", Nothing),
+    col("muted_threads", "page", Nothing),
+    // Who asked for confirmation mails: a keyed hash of a client address, swept daily.
+    col("confirmation_log", "client", Pseudonymous),
+    col("confirmation_log", "asked", Nothing),
     // The moderation links that were used: a signature and when.
     col("used_links", "signature", Nothing),
     col("used_links", "used", Nothing),

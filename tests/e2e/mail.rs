@@ -261,3 +261,297 @@ fn published(port: u16) -> u64 {
     let json: Value = serde_json::from_str(&body).unwrap();
     json["total"].as_u64().unwrap()
 }
+
+/// A comment's JSON POSTed as from the client `ip` (the server believes the loopback
+/// proxy's `X-Forwarded-For`): its status and its answer.
+fn post_from(port: u16, ip: &str, body: &Value) -> (String, Value) {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Forwarded-For: {ip}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, json) = response.split_once("\r\n\r\n").unwrap();
+    (
+        head.lines().next().unwrap().to_owned(),
+        serde_json::from_str(json).unwrap_or(Value::Null),
+    )
+}
+
+/// A mail as received: its subject, its plain text, and its headers.
+type Received = (String, String, Vec<(String, String)>);
+
+/// The mails received so far by `to`, parsed.
+fn mails_to(smtp: &Smtp, to: &str) -> Vec<Received> {
+    use mailparse::MailHeaderMap;
+    smtp.received()
+        .iter()
+        .filter_map(|raw| {
+            let mail = mailparse::parse_mail(raw).unwrap();
+            let addressed = mail
+                .headers
+                .get_all_values("To")
+                .iter()
+                .any(|t| t.contains(to));
+            addressed.then(|| {
+                let headers = mail
+                    .headers
+                    .iter()
+                    .map(|h| (h.get_key(), h.get_value()))
+                    .collect();
+                let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
+                (subject, parts(&mail)[0].1.clone(), headers)
+            })
+        })
+        .collect()
+}
+
+/// Waits until `to` has `n` mails (30 s at most), and a second more for any extra.
+fn wait_for_mails(smtp: &Smtp, to: &str, n: usize) -> Vec<Received> {
+    let start = Instant::now();
+    while mails_to(smtp, to).len() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{to} has {} mail(s) after 30 s, not {n}",
+            mails_to(smtp, to).len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    mails_to(smtp, to)
+}
+
+/// The link of a mail's text after `label`.
+fn link_after(text: &str, label: &str) -> String {
+    text.lines()
+        .skip_while(|l| !l.contains(label))
+        .find_map(|l| l.split_whitespace().find(|w| w.starts_with("http")))
+        .unwrap_or_else(|| panic!("no link after {label:?} in {text}"))
+        .to_owned()
+}
+
+/// Opens a mail's link (a GET, which only asks), then presses its page's button `press`
+/// (`name=value`, or nothing): the statuses of both.
+fn follow(port: u16, link: &str, press: &str) -> (String, String) {
+    let path = link.trim_start_matches(&format!("http://127.0.0.1:{port}"));
+    let (asked, page) = raw(port, "GET", path, "");
+    assert!(
+        page.contains("<form method=\"post\""),
+        "{link}: {asked}: {page}"
+    );
+    let (fields, _) = path.split_once('?').map(|(_, q)| (q, ())).unwrap();
+    let form = if press.is_empty() {
+        fields.to_owned()
+    } else {
+        format!("{fields}&{press}")
+    };
+    let action = path.split_once('?').unwrap().0;
+    let (done, page) = raw(port, "POST", action, &form);
+    (asked, format!("{done}: {page}"))
+}
+
+/// A commenter asks to hear of replies: one confirmation mail, and nothing else until
+/// its link confirms; a reply held for moderation is mailed only once the site owner
+/// publishes it from their own mail's link, once, threaded, with a one-click
+/// unsubscribe; after which nothing more comes. Twenty requests for one address from
+/// twenty client addresses send one confirmation; one client cannot send many.
+#[tokio::test]
+async fn replies_are_mailed_only_to_confirmed_addresses_that_asked() {
+    let smtp = Smtp::start_on(free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut args = mailing(smtp.port, port);
+    args.extend([
+        "--trusted-proxy".into(),
+        "127.0.0.1".into(),
+        "--max-posts-per-ip".into(),
+        "0".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_with(
+        port,
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &args,
+    );
+    let page = "/2026/un-article";
+    let owner = "owner@example.org";
+    let approve = |n: usize| {
+        let mails = wait_for_mails(&smtp, owner, n);
+        let (_, text, _) = mails.last().unwrap().clone();
+        let (asked, done) = follow(port, &link_after(&text, "Publish it"), "");
+        assert!(
+            asked.contains("200") && done.contains("200 OK"),
+            "{asked} {done}"
+        );
+    };
+
+    // Amélie asks; her comment is held, then published by the owner.
+    let (status, amelie) = post_from(
+        port,
+        "198.51.100.1",
+        &json!({"page": page,
+        "comment": "Quelqu’un sait ?", "author": "Amélie", "email": "Amelie@Example.net", "notify": true}),
+    );
+    assert!(status.contains("202"), "{status}");
+    let amelie = amelie["id"].as_i64().unwrap();
+    approve(1);
+    let confirmation = wait_for_mails(&smtp, "Amelie@Example.net", 1);
+    assert_eq!(confirmation.len(), 1);
+    assert!(
+        confirmation[0].0.contains("Confirm that you want replies"),
+        "{:?}",
+        confirmation[0].0
+    );
+
+    // Unconfirmed: Bruno's reply, once published, is mailed to nobody.
+    let reply = |ip: &str, author: &str, email: &str, text: &str| {
+        let (status, _) = post_from(
+            port,
+            ip,
+            &json!({"page": page, "parent": amelie,
+            "comment": text, "author": author, "email": email}),
+        );
+        assert!(status.contains("202"), "{status}");
+    };
+    reply(
+        "198.51.100.2",
+        "Bruno",
+        "bruno@example.net",
+        "Pas encore confirmée",
+    );
+    approve(2);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        mails_to(&smtp, "Amelie@Example.net").len(),
+        1,
+        "an unconfirmed address gets no notification"
+    );
+
+    // Her link asks, then confirms; used again, it opens nothing.
+    let link = link_after(&confirmation[0].1, "To confirm");
+    let (asked, done) = follow(port, &link, "confirm=1");
+    assert!(
+        asked.contains("200") && done.contains("200 OK"),
+        "{asked} {done}"
+    );
+    let (again, refused) = follow_again(port, &link);
+    assert!(again.contains("400"), "{again}: {refused}");
+
+    // Chloé replies: held, so nothing yet; published from the owner's mail, one mail.
+    reply(
+        "198.51.100.3",
+        "Chloé",
+        "chloe@example.net",
+        "Oui, le dimanche à 14 h",
+    );
+    wait_for_mails(&smtp, owner, 3);
+    assert_eq!(
+        mails_to(&smtp, "Amelie@Example.net").len(),
+        1,
+        "nothing before the owner publishes it"
+    );
+    approve(3);
+    let mails = wait_for_mails(&smtp, "Amelie@Example.net", 2);
+    assert_eq!(mails.len(), 2, "one notification");
+    let (subject, text, headers) = &mails[1];
+    assert!(
+        subject.contains("Chloé replied to your comment"),
+        "{subject}"
+    );
+    assert!(text.contains("Oui, le dimanche à 14 h"), "{text}");
+    let header = |name: &str| {
+        headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        header("List-Unsubscribe-Post"),
+        ["List-Unsubscribe=One-Click"]
+    );
+    assert_eq!(
+        header("In-Reply-To"),
+        [format!("<comment-{amelie}.thread@example.org>")]
+    );
+    let to = header("To");
+    assert_eq!(to.len(), 1);
+    assert!(
+        !to[0].contains("chloe"),
+        "the replier's address never goes: {to:?}"
+    );
+    for (name, value) in headers {
+        assert!(!value.contains("chloe@"), "{name}: {value}");
+    }
+
+    // One click, as a mail client sends it: no more mail.
+    let unsubscribe = header("List-Unsubscribe")[0]
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_owned();
+    let path = unsubscribe.trim_start_matches(&format!("http://127.0.0.1:{port}"));
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = "List-Unsubscribe=One-Click";
+    write!(stream, "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    reply(
+        "198.51.100.4",
+        "David",
+        "david@example.net",
+        "Et le samedi ?",
+    );
+    approve(4);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        mails_to(&smtp, "Amelie@Example.net").len(),
+        2,
+        "nothing after the unsubscribe"
+    );
+
+    // Twenty strangers ask for one address, each from their own client address: one
+    // confirmation mail.
+    for i in 0..20 {
+        let (status, _answer) = post_from(
+            port,
+            &format!("203.0.113.{i}"),
+            &json!({"page": page,
+            "comment": format!("Abonnez-la {i}"), "author": "Inconnu", "email": "victim@example.net", "notify": true}),
+        );
+        assert!(status.contains("202"), "{status}: {_answer}");
+    }
+    // One client asks for ten addresses: five confirmation mails at most.
+    for i in 0..10 {
+        let (status, _) = post_from(
+            port,
+            "192.0.2.9",
+            &json!({"page": page,
+            "comment": format!("Beaucoup d’adresses {i}"), "author": "Robot", "email": format!("many{i}@example.net"), "notify": true}),
+        );
+        assert!(status.contains("202"), "{status}");
+    }
+    wait_for_mails(&smtp, "victim@example.net", 1);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        mails_to(&smtp, "victim@example.net").len(),
+        1,
+        "one confirmation a day"
+    );
+    let many = (0..10)
+        .map(|i| mails_to(&smtp, &format!("many{i}@example.net")).len())
+        .sum::<usize>();
+    assert_eq!(many, 5, "a cap per client address");
+    drop(server);
+}
+
+/// Follows a mail's link a second time: the GET, which must refuse.
+fn follow_again(port: u16, link: &str) -> (String, String) {
+    let path = link.trim_start_matches(&format!("http://127.0.0.1:{port}"));
+    raw(port, "GET", path, "")
+}

@@ -370,7 +370,10 @@ fn done(form: &OwnerForm, changed: u64) -> Response {
 /// commenters known.
 async fn approve(State(state): State<AppState>, form: OwnerForm) -> Result<Response, AdminError> {
     let ids = ids(&form);
-    let changed = state.store.approve(&ids, state.clock.now()).await?;
+    let changed = state
+        .store
+        .approve(&ids, state.clock.now(), state.announce)
+        .await?;
     tracing::info!(?ids, changed, "approved");
     Ok(done(&form, changed))
 }

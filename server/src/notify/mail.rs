@@ -25,7 +25,7 @@ use lettre::{
     },
 };
 
-use super::{Destination, Event, Told};
+use super::{Destination, Event, Recipient, Sent, Told};
 use crate::{
     clock::Clock,
     config::OwnerMail,
@@ -281,16 +281,222 @@ impl Mailer {
     }
 }
 
-impl Destination for Mailer {
-    fn send(&self, _delivery: i64, told: &Told) -> Result<(), String> {
-        let Some(message) = self.to_owner(told)? else {
-            return Ok(());
+impl Mailer {
+    /// The site's name and the address of a page of it.
+    fn site_of(&self, told: &Told) -> (String, Option<String>) {
+        let site = if told.site.is_empty() {
+            self.public_url.as_deref().unwrap_or("Causerie")
+        } else {
+            told.site.as_str()
         };
-        self.transport
-            .send(&message)
-            .map(|_| ())
-            .map_err(|e| format!("SMTP: {e}"))
+        let name = site
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .to_owned();
+        let page =
+            (!told.site.is_empty()).then(|| format!("{}{}", told.site, told.event.comment().page));
+        (name, page)
     }
+
+    /// The confirmation mail to the address of `told`'s commenter.
+    fn to_confirm(&self, told: &Told, base: &str) -> Result<Message, String> {
+        let comment = told.event.comment();
+        let (site, _) = self.site_of(told);
+        let key = crate::hex(&told.key);
+        let expires = Clock::system().now() + LIFETIME_MS;
+        let link = format!(
+            "{}/mail/confirm?k={key}&e={expires}&s={}",
+            base.trim_end_matches('/'),
+            self.key.sign(&format!("confirm.{key}.{expires}"))
+        );
+        let words = ConfirmWords {
+            site: &site,
+            page: &comment.page,
+            link,
+        };
+        let text = ConfirmText { m: &words }
+            .render()
+            .map_err(|e| e.to_string())?;
+        let html = ConfirmHtml { m: &words }
+            .render()
+            .map_err(|e| e.to_string())?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(mailbox(&told.email)?)
+            .subject(format!("[{site}] Confirm that you want replies by e-mail"))
+            .message_id(Some(format!(
+                "<address-{}.confirm@{}>",
+                comment.id, self.domain
+            )))
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The mail to `to`, whose comment `told`'s reply answers.
+    fn to_recipient(&self, told: &Told, to: &Recipient, base: &str) -> Result<Message, String> {
+        let reply = told.event.comment();
+        let (site, page) = self.site_of(told);
+        let key = crate::hex(&to.key);
+        let stop = |thread: i64| {
+            format!(
+                "{}/mail/stop?k={key}&t={thread}&s={}",
+                base.trim_end_matches('/'),
+                self.key.sign(&format!("stop.{key}.{thread}"))
+            )
+        };
+        let words = ReplyWords {
+            site: &site,
+            page: &reply.page,
+            link: page.map(|p| format!("{p}#comment-{}", reply.id)),
+            name: &to.name,
+            author: &reply.author,
+            text: &reply.text,
+            mute: stop(to.parent),
+            stop: stop(0),
+        };
+        let text = ReplyText { m: &words }
+            .render()
+            .map_err(|e| e.to_string())?;
+        let html = ReplyHtml { m: &words }
+            .render()
+            .map_err(|e| e.to_string())?;
+        let thread = format!("<comment-{}.thread@{}>", to.parent, self.domain);
+        Message::builder()
+            .from(self.from.clone())
+            .to(mailbox(&to.email)?)
+            .subject(format!(
+                "[{site}] {} replied to your comment on {}",
+                reply.author, reply.page
+            ))
+            .message_id(Some(format!(
+                "<comment-{}.reply.{}@{}>",
+                reply.id, to.parent, self.domain
+            )))
+            .in_reply_to(thread.clone())
+            .references(thread)
+            .header(ListUnsubscribe(format!("<{}>", stop(0))))
+            .header(ListUnsubscribePost)
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends `message`; a permanent refusal of the address `key` is `Refused`.
+    fn deliver(&self, message: &Message, key: Option<&[u8]>) -> Result<Sent, String> {
+        match self.transport.send(message) {
+            Ok(_) => Ok(Sent::Done),
+            Err(e) if e.is_permanent() && key.is_some() => {
+                tracing::info!(error = %e, "the SMTP server refused an address for good");
+                Ok(Sent::Refused(key.unwrap_or_default().to_vec()))
+            }
+            Err(e) => Err(format!("SMTP: {e}")),
+        }
+    }
+}
+
+impl Destination for Mailer {
+    fn send(&self, _delivery: i64, told: &Told) -> Result<Sent, String> {
+        match &told.event {
+            Event::Created(_) => match self.to_owner(told)? {
+                Some(message) => self.deliver(&message, None),
+                None => Ok(Sent::Done),
+            },
+            // A commenter's mail needs the server's address, for its links.
+            Event::Confirm(_) | Event::Published(_) if self.public_url.is_none() => {
+                tracing::warn!("a commenter's mail needs --public-url for its links: not sent");
+                Ok(Sent::Done)
+            }
+            Event::Confirm(_) => {
+                let base = self.public_url.as_deref().unwrap_or_default();
+                self.deliver(&self.to_confirm(told, base)?, Some(&told.key))
+            }
+            Event::Published(_) => match &told.recipient {
+                Some(to) => {
+                    let base = self.public_url.as_deref().unwrap_or_default();
+                    self.deliver(&self.to_recipient(told, to, base)?, Some(&to.key))
+                }
+                None => Ok(Sent::Done),
+            },
+            Event::Edited(_) => Ok(Sent::Done),
+        }
+    }
+}
+
+/// `List-Unsubscribe` (RFC 2369): the link that stops all mail to the address.
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_owned()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): a POST to that link,
+/// which mail clients send, stops the mail without a page.
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
+    }
+}
+
+/// The confirmation mail's words.
+struct ConfirmWords<'a> {
+    site: &'a str,
+    page: &'a str,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/confirm.txt")]
+struct ConfirmText<'a> {
+    m: &'a ConfirmWords<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/confirm.html")]
+struct ConfirmHtml<'a> {
+    m: &'a ConfirmWords<'a>,
+}
+
+/// A reply notification's words.
+struct ReplyWords<'a> {
+    site: &'a str,
+    page: &'a str,
+    /// The reply's address on the site, when the site has an origin.
+    link: Option<String>,
+    name: &'a str,
+    author: &'a str,
+    text: &'a str,
+    /// The links that mute this thread, and that stop all mail.
+    mute: String,
+    stop: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reply.txt")]
+struct ReplyText<'a> {
+    m: &'a ReplyWords<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reply.html")]
+struct ReplyHtml<'a> {
+    m: &'a ReplyWords<'a>,
 }
 
 #[cfg(test)]

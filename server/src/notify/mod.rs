@@ -37,6 +37,12 @@ const LEASE_MS: i64 = 60_000;
 pub const CREATED: &str = "comment.created";
 /// The kind of an author's edit's event.
 pub const EDITED: &str = "comment.edited";
+/// The kind of a reply's publication (at once, or when the site owner approves it): its
+/// parent's author may hear of it (only the mail hears of it).
+pub const PUBLISHED: &str = "comment.published";
+/// The kind of a confirmation mail, for the address of a comment that asked to hear of
+/// replies (only the mail hears of it).
+pub const CONFIRM: &str = "address.confirm";
 /// The webhook's name in the outbox.
 pub const WEBHOOK: &str = "webhook";
 /// The mail's name in the outbox.
@@ -45,18 +51,26 @@ pub const MAIL: &str = "mail";
 /// Which destinations are configured, and so which hear of what.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Announce {
-    /// The webhook hears of every event.
+    /// The webhook hears of new comments and edits.
     pub webhook: bool,
     /// The mail hears of new comments.
     pub mail: bool,
 }
 
 impl Announce {
+    /// The destinations that `config` configures.
+    pub fn of_config(config: &crate::config::Config) -> Announce {
+        Announce {
+            webhook: config.webhook_url.is_some(),
+            mail: config.smtp_url.is_some(),
+        }
+    }
+
     /// The destinations that hear of an event of `kind`.
     pub fn of(self, kind: &str) -> impl Iterator<Item = &'static str> {
         [
-            (self.webhook, WEBHOOK),
-            (self.mail && kind == CREATED, MAIL),
+            (self.webhook && matches!(kind, CREATED | EDITED), WEBHOOK),
+            (self.mail && matches!(kind, CREATED | PUBLISHED), MAIL),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -70,6 +84,26 @@ pub enum Event {
     Created(Comment),
     /// Its author edited it (its `status` says whether it is held again).
     Edited(Comment),
+    /// A reply was published: `Told::recipient` is its parent's author, if they are to
+    /// hear of it.
+    Published(Comment),
+    /// Its author asked to hear of replies: their address is to be confirmed.
+    Confirm(Comment),
+}
+
+/// Who hears of a reply: the author of the comment it answers, who asked to, whose
+/// address is confirmed, not stopped, not refused, and not muted on that thread, and
+/// who is not the reply's own author.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    /// Their address, from their comment.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// The comment answered.
+    pub parent: i64,
+    /// The keyed hash of their address.
+    pub key: Vec<u8>,
 }
 
 /// An event with what only the site owner may see of its comment.
@@ -81,6 +115,10 @@ pub struct Told {
     pub email: String,
     /// The comment's site: `''` for the default one, else its origin.
     pub site: String,
+    /// The keyed hash of the commenter's address.
+    pub key: Vec<u8>,
+    /// For a published reply: who hears of it.
+    pub recipient: Option<Recipient>,
 }
 
 impl Told {
@@ -97,15 +135,57 @@ impl Told {
         else {
             return Ok(None);
         };
+        let key = crate::store::address_key(store.secret(), &found.email);
+        let mut recipient = None;
         let event = match delivery.kind.as_str() {
             CREATED => Event::Created(found.comment),
             EDITED => Event::Edited(found.comment),
+            PUBLISHED => {
+                if found.comment.status != Status::Published {
+                    return Ok(None);
+                }
+                recipient = Recipient::of(store, &found).await?;
+                Event::Published(found.comment)
+            }
+            CONFIRM => Event::Confirm(found.comment),
             _ => return Ok(None),
         };
         Ok(Some(Told {
             event,
             email: found.email,
             site: found.site,
+            key,
+            recipient,
+        }))
+    }
+}
+
+impl Recipient {
+    /// Who hears of the reply `reply`, if anyone.
+    async fn of(
+        store: &Store,
+        reply: &crate::store::Moderated,
+    ) -> Result<Option<Recipient>, sqlx::Error> {
+        let Some(parent) = reply.comment.parent else {
+            return Ok(None);
+        };
+        let Some(answered) = store.moderated_one(parent).await? else {
+            return Ok(None);
+        };
+        let key = crate::store::address_key(store.secret(), &answered.email);
+        let own = key == crate::store::address_key(store.secret(), &reply.email);
+        let told = !own
+            && !answered.comment.deleted
+            && store.wants_replies(parent).await?
+            && store.address(&key).await?.mailable()
+            && !store
+                .muted(&key, &answered.site, &answered.comment.page)
+                .await?;
+        Ok(told.then_some(Recipient {
+            email: answered.email,
+            name: answered.comment.author,
+            parent,
+            key,
         }))
     }
 }
@@ -116,13 +196,15 @@ impl Event {
         match self {
             Event::Created(_) => CREATED,
             Event::Edited(_) => EDITED,
+            Event::Published(_) => PUBLISHED,
+            Event::Confirm(_) => CONFIRM,
         }
     }
 
     /// The comment, as anyone may see it (no e-mail address).
     pub fn comment(&self) -> &Comment {
         match self {
-            Event::Created(c) | Event::Edited(c) => c,
+            Event::Created(c) | Event::Edited(c) | Event::Published(c) | Event::Confirm(c) => c,
         }
     }
 
@@ -142,7 +224,17 @@ impl Event {
 /// id: the same for every attempt.
 pub trait Destination: Send + Sync + std::fmt::Debug + 'static {
     /// Tells `told`.
-    fn send(&self, delivery: i64, told: &Told) -> Result<(), String>;
+    fn send(&self, delivery: i64, told: &Told) -> Result<Sent, String>;
+}
+
+/// What became of a delivery that needs no retry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Told, or nothing to tell.
+    Done,
+    /// The address (its keyed hash) was refused for good: it gets no more mail until
+    /// its owner confirms it again.
+    Refused(Vec<u8>),
 }
 
 /// The configured destinations, by their names in the outbox.
@@ -214,7 +306,15 @@ async fn deliver_one(
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
     match sent {
-        Ok(()) => store.delivered(id).await,
+        Ok(Sent::Done) => store.delivered(id).await,
+        Ok(Sent::Refused(key)) => {
+            tracing::info!(
+                id,
+                "an address was refused for good; it is mailed no more until confirmed anew"
+            );
+            store.refuse_address(&key, Clock::system().now()).await?;
+            store.delivered(id).await
+        }
         Err(why) if attempts + 1 >= MAX_ATTEMPTS => {
             tracing::warn!(id, why, "delivery given up after {MAX_ATTEMPTS} attempts");
             store.delivered(id).await
@@ -245,6 +345,8 @@ mod tests {
         };
         assert_eq!(both.of(CREATED).collect::<Vec<_>>(), [WEBHOOK, MAIL]);
         assert_eq!(both.of(EDITED).collect::<Vec<_>>(), [WEBHOOK]);
+        assert_eq!(both.of(PUBLISHED).collect::<Vec<_>>(), [MAIL]);
+        assert_eq!(both.of(CONFIRM).count(), 0, "written apart, for the mail");
         assert_eq!(Announce::default().of(CREATED).count(), 0);
     }
 

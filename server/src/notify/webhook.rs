@@ -10,7 +10,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{Destination, Told};
+use super::{Destination, Sent, Told};
 
 /// Where and how to deliver.
 pub struct Webhook {
@@ -41,7 +41,7 @@ impl std::fmt::Debug for Webhook {
 }
 
 impl Destination for Webhook {
-    fn send(&self, _delivery: i64, told: &Told) -> Result<(), String> {
+    fn send(&self, _delivery: i64, told: &Told) -> Result<Sent, String> {
         // The comment as anyone may see it: never the e-mail address.
         let body = told.event.json();
         let status = self
@@ -53,7 +53,7 @@ impl Destination for Webhook {
             .map(|r| r.status().as_u16())
             .map_err(|e| e.to_string())?;
         match status {
-            200..=299 => Ok(()),
+            200..=299 => Ok(Sent::Done),
             other => Err(format!("the endpoint answered {other}")),
         }
     }

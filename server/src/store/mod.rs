@@ -83,6 +83,7 @@ macro_rules! with_db {
     };
 }
 
+mod addresses;
 mod authors;
 mod comments;
 mod export;
@@ -93,13 +94,14 @@ mod privacy;
 mod sessions;
 mod writer;
 
+pub use addresses::AddressState;
 pub use authors::{AuthorChange, AuthorView, Edit};
 pub use import::{ImportRow, Imported};
 pub use moderation::Moderated;
 pub use outbox::Delivery;
 pub use privacy::Email;
 use writer::Job;
-pub use writer::{Created, NewRow, Rate};
+pub use writer::{Created, NewRow, Rate, Subscribe};
 
 /// The statement that opens a write transaction: SQLite's takes the write lock at once,
 /// so that the transaction's reads see every earlier commit and no later one can slip in.
@@ -264,6 +266,13 @@ fn json_ids(ids: &[i64]) -> String {
 /// `bytes` bytes of HMAC-SHA256, keyed with the database's secret, over `purpose` and
 /// `value`: each purpose gives unrelated values, and nobody without the secret can
 /// compute one, nor confirm a guess.
+/// The keyed hash by which an e-mail address is known for its mail: its case does not
+/// count.
+pub fn address_key(secret: &[u8], email: &str) -> Vec<u8> {
+    keyed(secret, "mail address", &email.trim().to_lowercase(), 16)
+}
+
+/// A keyed hash of `value` for `purpose`, `bytes` long.
 pub fn keyed(secret: &[u8], purpose: &str, value: &str, bytes: usize) -> Vec<u8> {
     use hmac::{Hmac, Mac};
     let mut mac =

@@ -105,11 +105,31 @@ impl Store {
 
     /// Publishes the comments `ids`, and remembers their authors as known. Returns how
     /// many there were.
-    pub async fn approve(&self, ids: &[i64], now: i64) -> Result<u64, sqlx::Error> {
+    pub async fn approve(
+        &self,
+        ids: &[i64],
+        now: i64,
+        announce: crate::notify::Announce,
+    ) -> Result<u64, sqlx::Error> {
         let _turn = self.turn().await;
         let ids = json_ids(ids);
         with_db!(self, |db, pg| {
             let mut tx = db.begin().await?;
+            // The replies published now: their parents' authors may hear of them.
+            for destination in announce.of(crate::notify::PUBLISHED) {
+                sqlx::query(assembled(format!(
+                    "INSERT INTO outbox (kind, comment_id, next_attempt, destination)
+                     SELECT $1, id, $2, $3 FROM comments
+                     WHERE status = 'pending' AND parent IS NOT NULL AND id IN ({})",
+                    json_list(pg, "bigint", "$4")
+                )))
+                .bind(crate::notify::PUBLISHED)
+                .bind(now)
+                .bind(destination)
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query(assembled(format!(
                 "INSERT INTO known_authors (author_key, approved)
                  SELECT DISTINCT author_key, $1 FROM comments

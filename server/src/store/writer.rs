@@ -39,7 +39,23 @@ pub struct NewRow {
     pub avatar: String,
     /// The duplicate key (`duplicate_key`).
     pub duplicate: Vec<u8>,
+    /// The author asks to hear of replies by mail (and the server mails).
+    pub subscribe: Option<Subscribe>,
 }
+
+/// A commenter's request to hear of replies by mail.
+#[derive(Clone, Debug)]
+pub struct Subscribe {
+    /// The keyed hash of the address (`store::address_key`).
+    pub address: Vec<u8>,
+    /// The keyed hash of the client's address, for the cap on confirmation mails.
+    pub client: Option<Vec<u8>>,
+}
+
+/// At most one confirmation mail a day to an address, whoever asks.
+pub const CONFIRMATION_EVERY_MS: i64 = 24 * 3_600_000;
+/// At most this many confirmation mails asked by one client address in an hour.
+pub const CONFIRMATIONS_PER_CLIENT: i64 = 5;
 
 /// A rate limit, counted in the database.
 #[derive(Clone, Debug)]
@@ -204,8 +220,8 @@ macro_rules! create_in {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO comments
                (page, parent, thread, author, email, url, text, status, created, avatar, ip,
-                edit_hash, duplicate_key, site, author_key)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+                edit_hash, duplicate_key, site, author_key, notify)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
              WHERE NOT EXISTS (SELECT 1 FROM comments
                                WHERE site = $14 AND page = $1 AND duplicate_key = $13)
              RETURNING id",
@@ -225,6 +241,7 @@ macro_rules! create_in {
         .bind(&row.duplicate)
         .bind(&row.site)
         .bind(&row.author_key)
+        .bind(i64::from(row.subscribe.is_some()))
         .fetch_optional(&mut *$tx)
         .await?;
         let Some(id) = id else {
@@ -237,17 +254,81 @@ macro_rules! create_in {
                 .execute(&mut *$tx)
                 .await?;
         }
-        for destination in row.announce.of(crate::notify::CREATED) {
+        // A reply published at once: its parent's author may hear of it.
+        let mut kinds = vec![crate::notify::CREATED];
+        if row.status == Status::Published && comment.parent().is_some() {
+            kinds.push(crate::notify::PUBLISHED);
+        }
+        let deliveries: Vec<(&'static str, &'static str)> = kinds
+            .into_iter()
+            .flat_map(|kind| row.announce.of(kind).map(move |d| (kind, d)))
+            .collect();
+        for (kind, destination) in deliveries {
             sqlx::query(
                 "INSERT INTO outbox (kind, comment_id, next_attempt, destination)
                  VALUES ($1, $2, $3, $4)",
             )
-            .bind(crate::notify::CREATED)
+            .bind(kind)
             .bind(id)
             .bind(row.now)
             .bind(destination)
             .execute(&mut *$tx)
             .await?;
+        }
+        if let Some(subscribe) = &row.subscribe {
+            // A confirmation mail, unless the address is confirmed, had one within a
+            // day, or the client asked for too many this hour. The UPDATE decides, so
+            // that two servers cannot both send one.
+            sqlx::query(
+                "INSERT INTO mail_addresses (address_key) VALUES ($1) ON CONFLICT DO NOTHING",
+            )
+            .bind(&subscribe.address)
+            .execute(&mut *$tx)
+            .await?;
+            let asked: i64 =
+                match &subscribe.client {
+                    Some(client) => sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM confirmation_log WHERE client = $1 AND asked > $2",
+                    )
+                    .bind(client)
+                    .bind(row.now - 3_600_000)
+                    .fetch_one(&mut *$tx)
+                    .await?,
+                    None => 0,
+                };
+            let due = asked < CONFIRMATIONS_PER_CLIENT
+                && sqlx::query(
+                    "UPDATE mail_addresses SET asked = $1
+                     WHERE address_key = $2
+                       AND (confirmed IS NULL OR refused > confirmed OR stopped > confirmed)
+                       AND (asked IS NULL OR asked <= $3)",
+                )
+                .bind(row.now)
+                .bind(&subscribe.address)
+                .bind(row.now - CONFIRMATION_EVERY_MS)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected()
+                    == 1;
+            if due {
+                sqlx::query(
+                    "INSERT INTO outbox (kind, comment_id, next_attempt, destination)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(crate::notify::CONFIRM)
+                .bind(id)
+                .bind(row.now)
+                .bind(crate::notify::MAIL)
+                .execute(&mut *$tx)
+                .await?;
+                if let Some(client) = &subscribe.client {
+                    sqlx::query("INSERT INTO confirmation_log (client, asked) VALUES ($1, $2)")
+                        .bind(client)
+                        .bind(row.now)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
         }
         if let Some((key, fingerprint)) = &row.key {
             sqlx::query(

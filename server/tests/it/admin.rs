@@ -281,7 +281,10 @@ async fn the_admin_page_moderates() {
     let reply_id = app.post(reply.to_string(), None).await.json()["id"]
         .as_i64()
         .unwrap();
-    app.store.approve(&[reply_id], 0).await.unwrap();
+    app.store
+        .approve(&[reply_id], 0, Default::default())
+        .await
+        .unwrap();
     let delete = format!("csrf={csrf}&only={}", ids[0]);
     app.post_form("/admin/comments/delete", &delete, Some(&cookie))
         .await;

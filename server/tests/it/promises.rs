@@ -18,7 +18,7 @@ async fn a_guessed_address_confirms_nothing() {
     victim["email"] = json!("victim@example.org");
     let first = post_as(&app, "198.51.100.1", &victim).await.json();
     app.store
-        .approve(&[first["id"].as_i64().unwrap()], 0)
+        .approve(&[first["id"].as_i64().unwrap()], 0, Default::default())
         .await
         .unwrap();
     let mut right = comment("/p", "Sonde");
@@ -91,7 +91,7 @@ async fn an_authors_edit_meets_the_same_defences() {
         .await
         .json();
     app.store
-        .approve(&[posted["id"].as_i64().unwrap()], 0)
+        .approve(&[posted["id"].as_i64().unwrap()], 0, Default::default())
         .await
         .unwrap();
     let links = "https://a.example https://b.example https://c.example https://d.example \
@@ -107,7 +107,7 @@ async fn an_authors_edit_meets_the_same_defences() {
         .await
         .json();
     held.store
-        .approve(&[posted["id"].as_i64().unwrap()], 0)
+        .approve(&[posted["id"].as_i64().unwrap()], 0, Default::default())
         .await
         .unwrap();
     let edited = held.send(edit_request(&posted, "Autre chose")).await.json();

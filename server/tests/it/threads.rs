@@ -207,7 +207,13 @@ async fn first_time_commenters_are_held_until_approved() {
         "not known until approved"
     );
     let id = first.json()["id"].as_i64().unwrap();
-    assert_eq!(app.store.approve(&[id], 0).await.unwrap(), 1);
+    assert_eq!(
+        app.store
+            .approve(&[id], 0, Default::default())
+            .await
+            .unwrap(),
+        1
+    );
     // Known by the identity their browser holds, whatever the address.
     let mut known: Value = serde_json::from_str(&mine("Me revoilà")).unwrap();
     known["email"] = json!("autre@example.org");

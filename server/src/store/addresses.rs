@@ -1,0 +1,155 @@
+//! The addresses that mail goes to, by a keyed hash (`address_key`): confirmed,
+//! refused for good by the SMTP server, stopped by their owner, muted on a thread.
+
+use super::*;
+
+/// What is known of an address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct AddressState {
+    /// When its owner confirmed it.
+    pub confirmed: Option<i64>,
+    /// When the SMTP server last refused it for good.
+    pub refused: Option<i64>,
+    /// When its owner stopped all mail.
+    pub stopped: Option<i64>,
+}
+
+impl AddressState {
+    /// Whether it may be mailed a notification: confirmed since it was last refused,
+    /// and not stopped since.
+    pub fn mailable(&self) -> bool {
+        match self.confirmed {
+            None => false,
+            Some(confirmed) => {
+                self.refused.is_none_or(|r| r < confirmed)
+                    && self.stopped.is_none_or(|s| s < confirmed)
+            }
+        }
+    }
+}
+
+impl Store {
+    /// What is known of the address `key`; nothing, for one never seen.
+    pub async fn address(&self, key: &[u8]) -> Result<AddressState, sqlx::Error> {
+        let state: Option<AddressState> = with_db!(self, |db| {
+            sqlx::query_as(
+                "SELECT confirmed, refused, stopped FROM mail_addresses WHERE address_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(db)
+            .await?
+        });
+        Ok(state.unwrap_or_default())
+    }
+
+    /// Its owner confirmed the address `key` at `now`: mail may go to it again.
+    pub async fn confirm_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO mail_addresses (address_key, confirmed) VALUES ($1, $2)
+                 ON CONFLICT (address_key) DO UPDATE SET confirmed = $2",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Its owner stopped all mail to the address `key` at `now`.
+    pub async fn stop_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO mail_addresses (address_key, stopped) VALUES ($1, $2)
+                 ON CONFLICT (address_key) DO UPDATE SET stopped = $2",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The SMTP server refused the address `key` for good at `now`: it gets no more
+    /// mail until its owner confirms it again.
+    pub async fn refuse_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO mail_addresses (address_key, refused) VALUES ($1, $2)
+                 ON CONFLICT (address_key) DO UPDATE SET refused = $2",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// No more replies from the thread `page` of `site` to the address `key`.
+    pub async fn mute_thread(&self, key: &[u8], site: &str, page: &str) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        with_db!(self, |db| {
+            sqlx::query(
+                "INSERT INTO muted_threads (address_key, site, page) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(key)
+            .bind(site)
+            .bind(page)
+            .execute(db)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the address `key` muted the thread `page` of `site`.
+    pub async fn muted(&self, key: &[u8], site: &str, page: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<i64> = with_db!(self, |db| {
+            sqlx::query_scalar(
+                "SELECT 1 FROM muted_threads WHERE address_key = $1 AND site = $2 AND page = $3",
+            )
+            .bind(key)
+            .bind(site)
+            .bind(page)
+            .fetch_optional(db)
+            .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// Whether the comment `id`'s author asked to hear of replies.
+    pub async fn wants_replies(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let notify: Option<i64> = with_db!(self, |db| {
+            sqlx::query_scalar("SELECT notify FROM comments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(db)
+                .await?
+        });
+        Ok(notify == Some(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_mailable_once_confirmed_after_any_refusal_or_stop() {
+        let state = |confirmed, refused, stopped| AddressState {
+            confirmed,
+            refused,
+            stopped,
+        };
+        assert!(!state(None, None, None).mailable());
+        assert!(state(Some(5), None, None).mailable());
+        assert!(!state(Some(5), Some(6), None).mailable(), "refused since");
+        assert!(state(Some(7), Some(6), None).mailable(), "confirmed anew");
+        assert!(!state(Some(5), None, Some(6)).mailable(), "stopped since");
+    }
+}

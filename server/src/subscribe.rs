@@ -1,0 +1,310 @@
+//! The links of a commenter's mail: confirm the address (`/mail/confirm`, signed, a
+//! week, once), and stop the mail (`/mail/stop`: this thread, or all of it).
+//!
+//! As the site owner's links (`moderate.rs`), a `GET` only asks, on a page whose button
+//! posts; a forged, reused or expired link changes nothing and says so in the same
+//! words. The stop link never expires, and a `POST` to it with
+//! `List-Unsubscribe=One-Click` (RFC 8058, which mail clients send from the mail's
+//! `List-Unsubscribe` header, from no page) stops the mail at once. Each link is signed
+//! for one address (by its keyed hash: the link carries no address) and one thread.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{AppState, admin::same_origin, moderate::LinkKey, text::Lang};
+
+/// The routes of the links.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/mail/confirm", get(confirm_page).post(confirm))
+        .route("/mail/stop", get(stop_page).post(stop))
+}
+
+/// A page of a link.
+#[derive(Template)]
+#[template(path = "mail_link.html")]
+struct Page<'a> {
+    lang: &'static str,
+    title: &'static str,
+    message: &'a str,
+    action: &'static str,
+    fields: Vec<(&'static str, String)>,
+    buttons: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+/// The words of the pages, in the reader's language.
+struct Words {
+    title: &'static str,
+    invalid: &'static str,
+    ask_confirm: &'static str,
+    confirm: &'static str,
+    confirmed: &'static str,
+    ask_stop: &'static str,
+    mute: &'static str,
+    stop_all: &'static str,
+    muted: &'static str,
+    stopped: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::En => Words {
+            title: "Replies by e-mail",
+            invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours.",
+            ask_confirm: "Mail this address when someone replies to your comments?",
+            confirm: "Yes, mail me",
+            confirmed: "Confirmed: you will hear of replies to the comments for which you asked.",
+            ask_stop: "Which mail should stop?",
+            mute: "Replies from this page",
+            stop_all: "All mail to this address",
+            muted: "Done: no more replies from this page.",
+            stopped: "Done: this address gets no more mail.",
+        },
+        Lang::Fr => Words {
+            title: "Réponses par e-mail",
+            invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres.",
+            ask_confirm: "Écrire à cette adresse quand quelqu’un répond à vos commentaires ?",
+            confirm: "Oui, écrivez-moi",
+            confirmed: "C’est confirmé : vous saurez quand on répond aux commentaires pour lesquels vous l’avez demandé.",
+            ask_stop: "Quels e-mails arrêter ?",
+            mute: "Les réponses de cette page",
+            stop_all: "Tous les e-mails à cette adresse",
+            muted: "C’est fait : plus de réponses de cette page.",
+            stopped: "C’est fait : cette adresse ne reçoit plus rien.",
+        },
+    }
+}
+
+fn respond(status: StatusCode, page: Page) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+                (header::REFERRER_POLICY, "no-referrer"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a mail link's page did not render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn say(lang: Lang, status: StatusCode, message: &str) -> Response {
+    respond(
+        status,
+        Page {
+            lang: lang.tag(),
+            title: words(lang).title,
+            message,
+            action: "",
+            fields: Vec::new(),
+            buttons: Vec::new(),
+        },
+    )
+}
+
+/// The fields of a query and a form's body together: each name once.
+fn fields(uri: &Uri, body: &[u8]) -> Vec<(String, String)> {
+    let query = uri.query().unwrap_or_default().as_bytes();
+    form_urlencoded::parse(query)
+        .chain(form_urlencoded::parse(body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The value of `name`, if it is there exactly once.
+fn one<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let mut found = fields.iter().filter(|(k, _)| k == name);
+    let value = found.next()?.1.as_str();
+    found.next().is_none().then_some(value)
+}
+
+/// An address's keyed hash, from a link's 32 hex digits.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 32 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A confirmation link's fields, if it is genuine and unexpired at `now`.
+fn confirmation(key: &LinkKey, fields: &[(String, String)], now: i64) -> Option<(Vec<u8>, String)> {
+    let (k, e, s) = (one(fields, "k")?, one(fields, "e")?, one(fields, "s")?);
+    let expires: i64 = e.parse().ok()?;
+    (key.verifies(&format!("confirm.{k}.{expires}"), s) && now <= expires)
+        .then(|| Some((unhex(k)?, s.to_owned())))
+        .flatten()
+}
+
+/// `GET /mail/confirm?k&e&s`: the question and its button.
+async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let lang = Lang::of(None, &headers);
+    let w = words(lang);
+    let fields = fields(&uri, &[]);
+    let key = LinkKey::new(state.store.secret());
+    let Some((_, signature)) = confirmation(&key, &fields, state.clock.now()) else {
+        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+    };
+    if !state.store.link_unused(&signature).await.unwrap_or(false) {
+        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+    }
+    let keep = ["k", "e", "s"]
+        .into_iter()
+        .filter_map(|name| Some((name, one(&fields, name)?.to_owned())))
+        .collect();
+    respond(
+        StatusCode::OK,
+        Page {
+            lang: lang.tag(),
+            title: w.title,
+            message: w.ask_confirm,
+            action: "/mail/confirm",
+            fields: keep,
+            buttons: vec![("confirm", "1", w.confirm)],
+        },
+    )
+}
+
+/// `POST /mail/confirm` (`k`, `e`, `s`), from its page: the address is confirmed, once.
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> Response {
+    let lang = Lang::of(None, &headers);
+    let w = words(lang);
+    if !same_origin(&headers) {
+        return say(lang, StatusCode::FORBIDDEN, w.invalid);
+    }
+    let key = LinkKey::new(state.store.secret());
+    let fields = fields(&uri, &body);
+    let Some((address, signature)) = confirmation(&key, &fields, state.clock.now()) else {
+        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+    };
+    match state.store.use_link(&signature, state.clock.now()).await {
+        Ok(true) => {}
+        Ok(false) => return say(lang, StatusCode::BAD_REQUEST, w.invalid),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a confirmation link");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    match state
+        .store
+        .confirm_address(&address, state.clock.now())
+        .await
+    {
+        Ok(()) => say(lang, StatusCode::OK, w.confirmed),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot confirm an address");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A stop link's address and thread (the comment answered; 0 for all mail), if it is
+/// genuine.
+fn stopping(key: &LinkKey, fields: &[(String, String)]) -> Option<(Vec<u8>, i64)> {
+    let (k, t, s) = (one(fields, "k")?, one(fields, "t")?, one(fields, "s")?);
+    let thread: i64 = t.parse().ok()?;
+    (key.verifies(&format!("stop.{k}.{thread}"), s))
+        .then(|| Some((unhex(k)?, thread)))
+        .flatten()
+}
+
+/// `GET /mail/stop?k&t&s`: which mail to stop, this thread's or all.
+async fn stop_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let lang = Lang::of(None, &headers);
+    let w = words(lang);
+    let fields = fields(&uri, &[]);
+    let key = LinkKey::new(state.store.secret());
+    let Some((_, thread)) = stopping(&key, &fields) else {
+        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+    };
+    let keep = ["k", "t", "s"]
+        .into_iter()
+        .filter_map(|name| Some((name, one(&fields, name)?.to_owned())))
+        .collect();
+    let mut buttons = Vec::new();
+    if thread != 0 {
+        buttons.push(("what", "thread", w.mute));
+    }
+    buttons.push(("what", "all", w.stop_all));
+    respond(
+        StatusCode::OK,
+        Page {
+            lang: lang.tag(),
+            title: w.title,
+            message: w.ask_stop,
+            action: "/mail/stop",
+            fields: keep,
+            buttons,
+        },
+    )
+}
+
+/// `POST /mail/stop` (`k`, `t`, `s`, and `what`, or `List-Unsubscribe=One-Click`).
+async fn stop(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> Response {
+    let lang = Lang::of(None, &headers);
+    let w = words(lang);
+    let key = LinkKey::new(state.store.secret());
+    let fields = fields(&uri, &body);
+    let Some((address, thread)) = stopping(&key, &fields) else {
+        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+    };
+    let now = state.clock.now();
+    // One click (RFC 8058) stops what the link names: the mail's header names all.
+    let what = match (one(&fields, "what"), one(&fields, "List-Unsubscribe")) {
+        (Some("thread"), _) if thread != 0 => "thread",
+        (Some("all"), _) | (None, Some("One-Click")) => "all",
+        _ => return say(lang, StatusCode::BAD_REQUEST, w.invalid),
+    };
+    let done = if what == "all" {
+        state
+            .store
+            .stop_address(&address, now)
+            .await
+            .map(|()| w.stopped)
+    } else {
+        match state.store.moderated_one(thread).await {
+            Ok(Some(answered)) => state
+                .store
+                .mute_thread(&address, &answered.site, &answered.comment.page)
+                .await
+                .map(|()| w.muted),
+            Ok(None) => Ok(w.muted),
+            Err(e) => Err(e),
+        }
+    };
+    match done {
+        Ok(message) => say(lang, StatusCode::OK, message),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot stop an address's mail");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
