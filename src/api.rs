@@ -25,6 +25,8 @@ pub struct Threads {
     pub total: f64,
     /// The form's signed render time, to send back with a comment.
     pub token: Option<String>,
+    /// Whether the server mails replies to those who ask (`mail` in the thread).
+    pub mail: bool,
 }
 
 /// What became of a new comment.
@@ -45,11 +47,13 @@ pub enum Posted {
 
 /// The JSON body of a new comment; `parent` is the id of the comment it answers, `trap`
 /// the honeypot's value (empty from a person, and then left out), and `identity` the
-/// commenter's, from an earlier comment (empty when there is none).
+/// commenter's, from an earlier comment (empty when there is none); `notify` asks for
+/// replies by mail.
 pub fn new_comment_body(
     page: &str,
     [comment, author, email, url, trap, identity]: [&str; 6],
     parent: Option<i64>,
+    notify: bool,
 ) -> String {
     // An empty identity is none: the server makes one.
     let body = object(&[
@@ -62,6 +66,9 @@ pub fn new_comment_body(
     ]);
     if !trap.is_empty() {
         let _ = Reflect::set(&body, &"trap".into(), &trap.into());
+    }
+    if notify {
+        let _ = Reflect::set(&body, &"notify".into(), &JsValue::TRUE);
     }
     let _ = Reflect::set(
         &body,
@@ -199,6 +206,7 @@ pub async fn list(backend: &str, page: &str, after: Option<&str>) -> Option<Thre
         next: get(&json, "next").as_string(),
         total: get(&json, "total").as_f64().unwrap_or(0.0),
         token,
+        mail: get(&json, "mail").is_truthy(),
     })
 }
 

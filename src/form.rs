@@ -154,6 +154,13 @@ pub fn CommentForm(
                 &storage::get(storage::IDENTITY),
             ],
             form.as_ref().and_then(list::answered),
+            form.as_ref()
+                .and_then(|f| {
+                    f.query_selector(".notify:not([hidden]) input:checked")
+                        .ok()
+                        .flatten()
+                })
+                .is_some(),
         );
         let pending_key = storage::pending_key(config.page);
         let key = idempotency_key(&pending_key, &body);
@@ -253,7 +260,7 @@ pub fn CommentForm(
             on:input=move |ev| {
                 // The checkbox fires `input` too, before `change`.
                 let target = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
-                if let Some(checkbox) = target.filter(|t| t.type_() == "checkbox") {
+                if let Some(checkbox) = target.filter(|t| t.name() == "remember") {
                     remember.set(checkbox.checked());
                 }
                 save();
@@ -286,6 +293,11 @@ pub fn CommentForm(
                     data-testid="remember"
                 />
                 <label for="causerie-remember">{t(Msg::Remember)}</label>
+            </p>
+            // Shown once the thread says that the server mails replies.
+            <p class="remember notify" hidden>
+                <input id="causerie-notify" type="checkbox" name="notify" value="1" data-testid="notify" />
+                <label for="causerie-notify">{t(Msg::Notify)}</label>
             </p>
             // While a post is in flight the button is disabled, and the status below says so.
             <button type="submit" class="submit" part="button" disabled=sending data-testid="submit">

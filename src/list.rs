@@ -102,6 +102,12 @@ pub async fn load(inside: Element, config: Config, after: Option<String>) {
         return;
     };
     set_count(&list, config.lang, threads.total);
+    // The box that asks for replies by mail, where the server mails.
+    if threads.mail
+        && let Some(notify) = part(&inside, "notify")
+    {
+        let _ = notify.remove_attribute("hidden");
+    }
     // The form's render time, signed by the server, for the form to send back.
     if let (Some(token), Some(form)) = (&threads.token, part(&inside, "form"))
         && !form.has_attribute("data-token")

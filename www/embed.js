@@ -113,6 +113,8 @@
         own.dispatchEvent(new Event("input"));
       }
     });
+    var asked = field(shadow, "notify"), box = field(root, "notify");
+    if (asked && box) box.checked = asked.checked;
     // Unless the page is old (a static site built days ago): its token may have expired.
     var token = field(shadow, "form_token");
     if (token && Date.now() - parseInt(token.value, 10) < 36e5) {

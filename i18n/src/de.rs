@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "E-Mail",
     "Website",
     "Meinen Namen, meine E-Mail-Adresse und meine Website in diesem Browser für meinen nächsten Kommentar speichern.",
+    "Mich per E-Mail über Antworten benachrichtigen.",
     "Kommentar abschicken",
     "Wird gesendet …",
     "Dein Kommentar ist veröffentlicht.",

@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "Email",
     "Website",
     "Save my name, email, and website in this browser for the next time I comment.",
+    "Notify me of replies by email.",
     "Post Comment",
     "Posting…",
     "Your comment is published.",

@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "Correo electrónico",
     "Web",
     "Guardar mi nombre, correo electrónico y web en este navegador para la próxima vez que comente.",
+    "Avisarme de las respuestas por correo electrónico.",
     "Publicar el comentario",
     "Publicando…",
     "Tu comentario se ha publicado.",

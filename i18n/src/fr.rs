@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "E-mail",
     "Site web",
     "Enregistrer mon nom, mon e-mail et mon site dans le navigateur pour mon prochain commentaire.",
+    "Me prévenir des réponses par e-mail.",
     "Laisser un commentaire",
     "Envoi…",
     "Votre commentaire est publié.",

@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "Indirizzo email",
     "Sito web",
     "Salva il mio nome, indirizzo email e sito web in questo browser per la prossima volta che commento.",
+    "Avvisami delle risposte via email.",
     "Pubblica il commento",
     "Invio in corso…",
     "Il tuo commento è stato pubblicato.",

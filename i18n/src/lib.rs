@@ -48,6 +48,8 @@ messages! {
     Email,
     Website,
     Remember,
+    /// The box that asks for replies by e-mail, shown where the server mails.
+    Notify,
     Submit,
     Sending,
     Published,

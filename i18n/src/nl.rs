@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "E-mailadres",
     "Website",
     "Mijn naam, e-mailadres en website in deze browser bewaren voor de volgende keer dat ik reageer.",
+    "Stuur me een e-mail bij reacties.",
     "Reactie plaatsen",
     "Bezig met plaatsen…",
     "Je reactie is geplaatst.",

@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "Adres e-mail",
     "Witryna internetowa",
     "Zapisz moje imię, adres e-mail i witrynę w tej przeglądarce na potrzeby kolejnych komentarzy.",
+    "Powiadamiaj mnie e-mailem o odpowiedziach.",
     "Opublikuj komentarz",
     "Wysyłanie…",
     "Twój komentarz został opublikowany.",

@@ -11,6 +11,7 @@ pub(crate) const TABLE: Table = [
     "E-mail",
     "Site",
     "Salvar meu nome, e-mail e site neste navegador para a próxima vez que eu comentar.",
+    "Avisar-me das respostas por e-mail.",
     "Publicar comentário",
     "Publicando…",
     "Seu comentário foi publicado.",

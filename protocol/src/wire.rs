@@ -108,6 +108,10 @@ pub struct CommentList {
     /// How many published comments the page has in all, replies included.
     #[serde(default)]
     pub total: u64,
+    /// Whether the server mails replies to commenters who ask (`notify`): the form then
+    /// offers to. Absent means no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mail: bool,
 }
 
 /// The body of `PUT /api/v1/comments/{id}`: the author's new text.

@@ -113,6 +113,7 @@ async fn read_page(state: &AppState, (site, page, after, limit): &Key) -> Result
         comments,
         next,
         total,
+        mail: state.announce.mail,
     })
     .expect("comments always serialise");
     let digest = Sha256::digest(&body);

@@ -405,6 +405,9 @@ struct FormPage {
     form_token: String,
     /// The article, when its address is one of the site's.
     back: Option<String>,
+    /// The box that asks for replies by mail, where the server mails: its words, and
+    /// whether it was ticked.
+    notify: Option<(&'static str, bool)>,
 }
 
 impl FormPage {
@@ -434,6 +437,10 @@ impl FormPage {
             state.spam.tokens.sign(now)
         };
         FormPage {
+            notify: state
+                .announce
+                .mail
+                .then(|| (locale.text(Msg::Notify), posted.notify_field == "1")),
             lang: locale.tag,
             dir: if locale.rtl { "rtl" } else { "ltr" },
             heading: locale.text(Msg::Heading).to_owned(),

@@ -101,6 +101,8 @@ struct Fragment<'a> {
     /// The cursor of the next page, if there is one.
     next: Option<i64>,
     nosnippet: bool,
+    /// Whether the server mails replies: the form then has its box.
+    mail: bool,
     /// Where the form sends the reader back: the article (`Referer`), if it is a page of
     /// the site; else the server's page for the thread, which is refused.
     redirect_to: String,
@@ -120,6 +122,7 @@ struct Words {
     deleted: &'static str,
     show_more: &'static str,
     reply: &'static str,
+    notify: &'static str,
 }
 
 impl Words {
@@ -136,6 +139,7 @@ impl Words {
             deleted: locale.text(Msg::Deleted),
             show_more: locale.text(Msg::ShowMore),
             reply: locale.text(Msg::Reply),
+            notify: locale.text(Msg::Notify),
         }
     }
 }
@@ -311,6 +315,7 @@ pub async fn thread_html(
         rows: rows(&comments),
         next,
         nosnippet: state.nosnippet,
+        mail: state.announce.mail,
         redirect_to,
         t: Words::of(locale),
     };

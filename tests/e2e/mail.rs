@@ -555,3 +555,145 @@ fn follow_again(port: u16, link: &str) -> (String, String) {
     let path = link.trim_start_matches(&format!("http://127.0.0.1:{port}"));
     raw(port, "GET", path, "")
 }
+
+/// In Chromium: the form offers the box for replies by mail only where the server mails.
+/// A reader who ticks it gets a confirmation mail, whose link, opened in the browser,
+/// asks, and whose button confirms; the site owner publishes from their mail's link in
+/// the browser (a page, then its button); a reply published later reaches the reader.
+#[tokio::test]
+async fn in_the_browser_a_reader_asks_for_replies_and_confirms() {
+    preconditions();
+    let smtp = Smtp::start_on(free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut args = mailing(smtp.port, port);
+    args.extend(["--trusted-proxy".into(), "127.0.0.1".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_with(
+        port,
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &args,
+    );
+    // A server that mails nobody: no box.
+    let quiet = Server::start_with(
+        free_port(),
+        dir.path().join("quiet.db"),
+        root().join("www"),
+        &[],
+    );
+    let browser = Browser::start_in("fr-FR");
+    let (article, quiet_article) = (server.url("/"), quiet.url("/"));
+    let smtp = &smtp;
+    with_session(&browser, "notify", |c| async move {
+        c.goto(&quiet_article).await?;
+        open_comments(&c).await?;
+        assert_eq!(
+            js(&c, "return root.querySelector('.notify').hidden;").await?,
+            json!(true),
+            "no box where the server does not mail"
+        );
+
+        c.goto(&article).await?;
+        open_comments(&c).await?;
+        until(&c, "the box", "!root.querySelector('.notify').hidden").await?;
+        assert_eq!(
+            js(
+                &c,
+                "return root.querySelector('.notify label').textContent;"
+            )
+            .await?,
+            json!("Me prévenir des réponses par e-mail.")
+        );
+        assert_eq!(
+            js(
+                &c,
+                "return root.querySelector('[data-testid=notify]').checked;"
+            )
+            .await?,
+            json!(false),
+            "unticked at first"
+        );
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        host.shadow_root()
+            .await?
+            .find(Locator::Css("[data-testid=notify]"))
+            .await?
+            .click()
+            .await?;
+        fill_and_submit(&c, "Prévenez-moi des réponses", "amelie@example.net").await?;
+
+        // The owner's mail: its link asks in the browser, its button publishes.
+        let owner = wait_for_mails(smtp, "owner@example.org", 1);
+        c.goto(&link_after(&owner[0].1, "Publish it")).await?;
+        let asked = c.find(Locator::Css("main")).await?.text().await?;
+        assert!(asked.contains("Publier ce commentaire ?"), "{asked}");
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        notice_starts(&c, "C’est fait.").await?;
+
+        // The reader's confirmation: asked in the browser, confirmed by its button.
+        let mails = wait_for_mails(smtp, "amelie@example.net", 1);
+        assert_eq!(mails.len(), 1, "one confirmation mail, nothing else");
+        c.goto(&link_after(&mails[0].1, "To confirm")).await?;
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        notice_starts(&c, "C’est confirmé").await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    // A reply, published at once by the owner's link: the reader hears of it, once.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM comments WHERE text = ?")
+        .bind("Prévenez-moi des réponses")
+        .fetch_one(&mut server.db().await)
+        .await
+        .unwrap();
+    let (status, _) = post_from(
+        port,
+        "198.51.100.7",
+        &json!({"page": DEMO_PAGE, "parent": id,
+        "comment": "Voici la réponse", "author": "Bruno", "email": "bruno@example.net"}),
+    );
+    assert!(status.contains("202"), "{status}");
+    let owner = wait_for_mails(smtp, "owner@example.org", 2);
+    let (asked, done) = follow(port, &link_after(&owner[1].1, "Publish it"), "");
+    assert!(
+        asked.contains("200") && done.contains("200 OK"),
+        "{asked} {done}"
+    );
+    let mails = wait_for_mails(smtp, "amelie@example.net", 2);
+    assert_eq!(mails.len(), 2);
+    assert!(
+        mails[1].0.contains("Bruno replied to your comment"),
+        "{}",
+        mails[1].0
+    );
+}
+
+/// Waits until the page's notice starts with `text`: the page after a button's post,
+/// not the one that asked.
+async fn notice_starts(c: &Client, text: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let notice = c
+            .execute(
+                "const n = document.querySelector('.notice'); return n ? n.textContent : '';",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        if notice.as_str().is_some_and(|n| n.starts_with(text)) {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            return Err(format!("the page says {notice}, not {text:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

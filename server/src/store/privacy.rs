@@ -94,6 +94,16 @@ impl Store {
                 .bind(email.as_str())
                 .execute(&mut *tx)
                 .await?;
+            // What is known of the address for its mail: its state and its muted threads.
+            let address = super::address_key(self.secret(), email.as_str());
+            for table in ["mail_addresses", "muted_threads"] {
+                sqlx::query(assembled(format!(
+                    "DELETE FROM {table} WHERE address_key = $1"
+                )))
+                .bind(&address)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             placeholders.rows_affected() + deleted.rows_affected()
         });

@@ -193,3 +193,32 @@ async fn each_destination_is_delivered_and_retried_on_its_own() {
         .is_err()
     );
 }
+
+/// Erasing an address's comments erases what is known of the address for its mail: that
+/// it was confirmed, and its muted threads.
+#[tokio::test]
+async fn erasing_an_address_forgets_its_mail_state() {
+    let app = spawn(&[
+        "--smtp-url",
+        "smtp://127.0.0.1:9",
+        "--mail-from",
+        "comments@example.org",
+    ])
+    .await;
+    let mut body = comment("/e", "Prévenez-moi");
+    body["email"] = json!("Ana@Example.org");
+    body["notify"] = json!(true);
+    assert_eq!(
+        app.post(body.to_string(), None).await.status,
+        StatusCode::CREATED
+    );
+    let key = causerie_server::store::address_key(app.store.secret(), "ana@example.org");
+    app.store.confirm_address(&key, 5).await.unwrap();
+    app.store.mute_thread(&key, "", "/e").await.unwrap();
+    assert!(app.store.address(&key).await.unwrap().mailable());
+    assert!(app.store.muted(&key, "", "/e").await.unwrap());
+    let email = causerie_server::store::Email::parse("ana@example.org").unwrap();
+    assert_eq!(app.store.erase(&email).await.unwrap(), 1);
+    assert_eq!(app.store.address(&key).await.unwrap(), Default::default());
+    assert!(!app.store.muted(&key, "", "/e").await.unwrap());
+}
