@@ -47,17 +47,18 @@ pub enum Posted {
 
 /// The JSON body of a new comment; `parent` is the id of the comment it answers, `trap`
 /// the honeypot's value (empty from a person, and then left out), and `identity` the
-/// commenter's, from an earlier comment (empty when there is none); `notify` asks for
-/// replies by mail.
+/// commenter's, from an earlier comment (empty when there is none); `lang` the reader's
+/// language, which mails to them speak; `notify` asks for replies by mail.
 pub fn new_comment_body(
     page: &str,
-    [comment, author, email, url, trap, identity]: [&str; 6],
+    [comment, author, email, url, trap, identity, lang]: [&str; 7],
     parent: Option<i64>,
     notify: bool,
 ) -> String {
     // An empty identity is none: the server makes one.
     let body = object(&[
         ("page", page),
+        ("lang", lang),
         ("comment", comment),
         ("author", author),
         ("email", email),

@@ -152,6 +152,7 @@ pub fn CommentForm(
                 &value(url),
                 &trap,
                 &storage::get(storage::IDENTITY),
+                config.lang.tag(),
             ],
             form.as_ref().and_then(list::answered),
             form.as_ref()

@@ -40,6 +40,10 @@ pub struct NewComment {
     /// nothing else until its owner confirms; a backend without mail ignores it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub notify: bool,
+    /// The language the commenter reads (the widget's, such as `fr`): the mails they ask
+    /// for speak it. Optional; anything but one of the widget's languages is none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub lang: String,
 }
 
 /// Whether a stored comment is public yet.

@@ -219,6 +219,7 @@ fn validate_reports_every_field_in_form_order() {
         trap: String::new(),
         identity: None,
         notify: false,
+        lang: String::new(),
     }
     .validate()
     .unwrap();
@@ -277,7 +278,7 @@ mod properties {
             email in any::<String>(),
             url in proptest::option::of(any::<String>()),
         ) {
-            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new(), identity: None, notify: false };
+            let new = NewComment { page, comment, author, email, url, parent: None, trap: String::new(), identity: None, notify: false, lang: String::new() };
             if let Ok(valid) = new.validate() {
                 prop_assert!(valid.comment().chars().count() <= causerie_protocol::MAX_COMMENT_CHARS);
                 prop_assert!(email::is_valid(valid.email()));

@@ -222,6 +222,8 @@ pub async fn create(
             .map(|t| Sha256::digest(t.as_bytes()).to_vec()),
         avatar: avatar(secret, &author_key),
         author_key,
+        // One of the widget's languages, or none.
+        lang: causerie_i18n::locale(&new.lang).map_or("", |l| l.tag),
         // Only where the server mails; the address must then be confirmed.
         subscribe: (new.notify && state.announce.mail).then(|| store::Subscribe {
             address: store::address_key(secret, valid.email()),

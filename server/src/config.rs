@@ -142,6 +142,11 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_SMTP_URL", hide_env_values = true, value_parser = crate::notify::mail::SmtpUrl::parse, requires = "mail_from")]
     pub smtp_url: Option<crate::notify::mail::SmtpUrl>,
 
+    /// A PEM file of a certificate that the SMTP server's may chain to, beyond the public
+    /// roots: a private CA, or a relay's own certificate.
+    #[arg(long, env = "CAUSERIE_SMTP_CA")]
+    pub smtp_ca: Option<std::path::PathBuf>,
+
     /// The sender of every mail, such as `Comments <comments@example.com>`.
     #[arg(long, env = "CAUSERIE_MAIL_FROM", value_parser = crate::notify::mail::mailbox)]
     pub mail_from: Option<lettre::message::Mailbox>,

@@ -116,6 +116,7 @@ impl Posted {
             trap: self.trap.clone(),
             identity: None,
             notify: self.notify_field == "1",
+            lang: self.lang.clone(),
         })
     }
 }

@@ -124,8 +124,16 @@ fn destinations(
                     .map(|owner| (site.key.clone(), owner))
             })
             .collect();
+        let ca =
+            match &config.smtp_ca {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the SMTP CA {}: {e}", path.display())
+                })?),
+                None => None,
+            };
         let mailer = notify::mail::Mailer::new(
             url,
+            ca.as_deref(),
             from.clone(),
             owners,
             config.owner_mail,

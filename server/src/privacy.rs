@@ -118,6 +118,7 @@ pub const MAP: &[Column] = &[
     col("outbox", "destination", Nothing),
     // Reply notifications: who asked, and the state of each address, by a keyed hash.
     col("comments", "notify", Nothing),
+    col("comments", "lang", Nothing),
     col("mail_addresses", "address_key", Pseudonymous),
     col("mail_addresses", "confirmed", Nothing),
     col("mail_addresses", "refused", Nothing),

@@ -335,6 +335,14 @@ fn link_after(text: &str, label: &str) -> String {
         .to_owned()
 }
 
+/// The link of a mail's text to `path`.
+fn link_to(text: &str, path: &str) -> String {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(path))
+        .unwrap_or_else(|| panic!("no link to {path} in {text}"))
+        .to_owned()
+}
+
 /// Opens a mail's link (a GET, which only asks), then presses its page's button `press`
 /// (`name=value`, or nothing): the statuses of both.
 fn follow(port: u16, link: &str, press: &str) -> (String, String) {
@@ -434,7 +442,7 @@ async fn replies_are_mailed_only_to_confirmed_addresses_that_asked() {
     );
 
     // Her link asks, then confirms; used again, it opens nothing.
-    let link = link_after(&confirmation[0].1, "To confirm");
+    let link = link_to(&confirmation[0].1, "/mail/confirm");
     let (asked, done) = follow(port, &link, "confirm=1");
     assert!(
         asked.contains("200") && done.contains("200 OK"),
@@ -637,7 +645,14 @@ async fn in_the_browser_a_reader_asks_for_replies_and_confirms() {
         // The reader's confirmation: asked in the browser, confirmed by its button.
         let mails = wait_for_mails(smtp, "amelie@example.net", 1);
         assert_eq!(mails.len(), 1, "one confirmation mail, nothing else");
-        c.goto(&link_after(&mails[0].1, "To confirm")).await?;
+        assert!(
+            mails[0]
+                .0
+                .contains("Confirmez que vous voulez les réponses"),
+            "in French: {}",
+            mails[0].0
+        );
+        c.goto(&link_to(&mails[0].1, "/mail/confirm")).await?;
         c.find(Locator::Css("button[type=submit]"))
             .await?
             .click()
@@ -669,8 +684,9 @@ async fn in_the_browser_a_reader_asks_for_replies_and_confirms() {
     );
     let mails = wait_for_mails(smtp, "amelie@example.net", 2);
     assert_eq!(mails.len(), 2);
+    // In the language she wrote in.
     assert!(
-        mails[1].0.contains("Bruno replied to your comment"),
+        mails[1].0.contains("Bruno a répondu à votre commentaire"),
         "{}",
         mails[1].0
     );
@@ -695,5 +711,116 @@ async fn notice_starts(c: &Client, text: &str) -> Result<()> {
             return Err(format!("the page says {notice}, not {text:?}").into());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Mail through an SMTP server that requires STARTTLS and then AUTH, with a certificate
+/// of a throwaway CA that the server trusts through `--smtp-ca`: the mail goes with the right
+/// password, and not with a wrong one.
+#[test]
+fn mail_goes_through_starttls_and_auth() {
+    let venv = std::env::var("CAUSERIE_TEST_AIOSMTPD").expect(
+        "CAUSERIE_TEST_AIOSMTPD names aiosmtpd's virtual environment: `cargo xtask test` installs it",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // A throwaway CA, and the SMTP server's certificate signed by it.
+    let file = |name: &str| dir.path().join(name);
+    let (ca, cert, key) = (file("ca.pem"), file("cert.pem"), file("key.pem"));
+    std::fs::write(
+        file("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let made = Command::new("openssl")
+            .current_dir(dir.path())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl makes the throwaway certificates (`cargo xtask test` installs it)");
+        assert!(made.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=Causerie test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "ext",
+        "-out",
+        "cert.pem",
+    ]);
+    let smtp_port = free_port();
+    let maildir = dir.path().join("Maildir");
+    let _smtp = Group::spawn(
+        Command::new(Path::new(&venv).join("bin/python"))
+            .arg(root().join("tests/e2e/smtp_tls.py"))
+            .arg(smtp_port.to_string())
+            .arg(&maildir)
+            .arg(&cert)
+            .arg(&key)
+            .args(["causerie", "s3cret pass"])
+            .stdout(Stdio::null()),
+    )
+    .unwrap();
+    wait_for_port(smtp_port, "aiosmtpd with STARTTLS");
+    let received = || std::fs::read_dir(maildir.join("new")).map_or(0, |d| d.count());
+    for (password, expected) in [("wrong", 0), ("s3cret%20pass", 1)] {
+        let port = free_port();
+        let mut args = mailing(smtp_port, port);
+        args[1] = format!("smtp://causerie:{password}@127.0.0.1:{smtp_port}");
+        args.extend(["--smtp-ca".into(), ca.display().to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let server = Server::start_with(
+            port,
+            dir.path().join(format!("{password}.db")),
+            root().join("www"),
+            &args,
+        );
+        server.post_expecting(
+            &held_comment(&format!("Par TLS, mot de passe {password}")),
+            202,
+        );
+        let start = Instant::now();
+        while received() < expected && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(received(), expected, "with the password {password:?}");
     }
 }

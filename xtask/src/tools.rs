@@ -75,13 +75,16 @@ pub fn browser() -> Result<()> {
 }
 
 /// nginx and Hugo, which the end-to-end tests run `examples/nginx-ssi` and
-/// `examples/hugo` with.
+/// `examples/hugo` with, and openssl, which makes the mail test's throwaway CA.
 pub fn includers() -> Result<()> {
     let present = |p: &str| Path::new(p).is_file();
-    if present("/usr/sbin/nginx") && present("/usr/bin/hugo") {
+    if present("/usr/sbin/nginx") && present("/usr/bin/hugo") && present("/usr/bin/openssl") {
         return Ok(());
     }
-    debian(&["nginx", "hugo"], "the examples' tests")
+    debian(
+        &["nginx", "hugo", "openssl"],
+        "the examples' and the mail's tests",
+    )
 }
 
 /// `packages` from PyPI in a virtual environment under `target/<name>`, made once (a

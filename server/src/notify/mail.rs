@@ -116,9 +116,15 @@ impl SmtpUrl {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 
-    /// The transport.
-    fn transport(&self) -> Result<SmtpTransport, String> {
-        let tls = TlsParameters::new(self.host.clone()).map_err(|e| e.to_string())?;
+    /// The transport, trusting `ca` (PEM) too.
+    fn transport(&self, ca: Option<&[u8]>) -> Result<SmtpTransport, String> {
+        let mut tls = TlsParameters::builder(self.host.clone());
+        if let Some(pem) = ca {
+            let root = lettre::transport::smtp::client::Certificate::from_pem(pem)
+                .map_err(|e| format!("the SMTP server's CA: {e}"))?;
+            tls = tls.add_root_certificate(root);
+        }
+        let tls = tls.build().map_err(|e| e.to_string())?;
         let tls = if self.implicit_tls {
             Tls::Wrapper(tls)
         } else if self.is_loopback() {
@@ -192,10 +198,11 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// Mail through `url`, from `from`, to the owners of `owners` (by site key), with
-    /// moderation links signed by `key` under `public_url`.
+    /// Mail through `url` (trusting the PEM certificate `ca` too), from `from`, to the
+    /// owners of `owners` (by site key), with links signed by `key` under `public_url`.
     pub fn new(
         url: &SmtpUrl,
+        ca: Option<&[u8]>,
         from: Mailbox,
         owners: Vec<(String, Mailbox)>,
         every: OwnerMail,
@@ -204,7 +211,7 @@ impl Mailer {
     ) -> Result<Mailer, String> {
         let domain = from.email.domain().to_owned();
         Ok(Mailer {
-            transport: url.transport()?,
+            transport: url.transport(ca)?,
             from,
             owners,
             every,
@@ -298,10 +305,11 @@ impl Mailer {
         (name, page)
     }
 
-    /// The confirmation mail to the address of `told`'s commenter.
+    /// The confirmation mail to the address of `told`'s commenter, in their language.
     fn to_confirm(&self, told: &Told, base: &str) -> Result<Message, String> {
         let comment = told.event.comment();
         let (site, _) = self.site_of(told);
+        let w = super::words::of(&told.lang);
         let key = crate::hex(&told.key);
         let expires = Clock::system().now() + LIFETIME_MS;
         let link = format!(
@@ -309,10 +317,17 @@ impl Mailer {
             base.trim_end_matches('/'),
             self.key.sign(&format!("confirm.{key}.{expires}"))
         );
+        let values = [("site", site.as_str()), ("page", comment.page.as_str())];
         let words = ConfirmWords {
-            site: &site,
-            page: &comment.page,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            subject: super::words::fill(w.confirm_subject, &values),
+            intro: super::words::fill(w.confirm_intro, &values),
+            action: w.confirm_action,
+            link_text: w.confirm_link,
             link,
+            ignore: w.confirm_ignore,
+            footer: super::words::fill(w.footer, &values),
         };
         let text = ConfirmText { m: &words }
             .render()
@@ -323,7 +338,7 @@ impl Mailer {
         Message::builder()
             .from(self.from.clone())
             .to(mailbox(&told.email)?)
-            .subject(format!("[{site}] Confirm that you want replies by e-mail"))
+            .subject(format!("[{site}] {}", words.subject))
             .message_id(Some(format!(
                 "<address-{}.confirm@{}>",
                 comment.id, self.domain
@@ -332,10 +347,11 @@ impl Mailer {
             .map_err(|e| e.to_string())
     }
 
-    /// The mail to `to`, whose comment `told`'s reply answers.
+    /// The mail to `to`, whose comment `told`'s reply answers, in their language.
     fn to_recipient(&self, told: &Told, to: &Recipient, base: &str) -> Result<Message, String> {
         let reply = told.event.comment();
         let (site, page) = self.site_of(told);
+        let w = super::words::of(&to.lang);
         let key = crate::hex(&to.key);
         let stop = |thread: i64| {
             format!(
@@ -344,15 +360,25 @@ impl Mailer {
                 self.key.sign(&format!("stop.{key}.{thread}"))
             )
         };
+        let values = [
+            ("site", site.as_str()),
+            ("page", reply.page.as_str()),
+            ("author", reply.author.as_str()),
+            ("name", to.name.as_str()),
+        ];
         let words = ReplyWords {
-            site: &site,
-            page: &reply.page,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            subject: super::words::fill(w.reply_subject, &values),
+            intro: super::words::fill(w.reply_intro, &values),
             link: page.map(|p| format!("{p}#comment-{}", reply.id)),
-            name: &to.name,
-            author: &reply.author,
             text: &reply.text,
+            mute_text: w.mute,
             mute: stop(to.parent),
+            stop_text: w.stop,
             stop: stop(0),
+            why: w.why,
+            footer: super::words::fill(w.footer, &values),
         };
         let text = ReplyText { m: &words }
             .render()
@@ -364,10 +390,7 @@ impl Mailer {
         Message::builder()
             .from(self.from.clone())
             .to(mailbox(&to.email)?)
-            .subject(format!(
-                "[{site}] {} replied to your comment on {}",
-                reply.author, reply.page
-            ))
+            .subject(format!("[{site}] {}", words.subject))
             .message_id(Some(format!(
                 "<comment-{}.reply.{}@{}>",
                 reply.id, to.parent, self.domain
@@ -454,37 +477,47 @@ impl lettre::message::header::Header for ListUnsubscribePost {
     }
 }
 
-/// The confirmation mail's words.
-struct ConfirmWords<'a> {
-    site: &'a str,
-    page: &'a str,
+/// The confirmation mail's words, in the commenter's language.
+struct ConfirmWords {
+    lang: &'static str,
+    dir: &'static str,
+    subject: String,
+    intro: String,
+    action: &'static str,
+    link_text: &'static str,
     link: String,
+    ignore: &'static str,
+    footer: String,
 }
 
 #[derive(Template)]
 #[template(path = "mail/confirm.txt")]
 struct ConfirmText<'a> {
-    m: &'a ConfirmWords<'a>,
+    m: &'a ConfirmWords,
 }
 
 #[derive(Template)]
 #[template(path = "mail/confirm.html")]
 struct ConfirmHtml<'a> {
-    m: &'a ConfirmWords<'a>,
+    m: &'a ConfirmWords,
 }
 
-/// A reply notification's words.
+/// A reply notification's words, in the recipient's language.
 struct ReplyWords<'a> {
-    site: &'a str,
-    page: &'a str,
+    lang: &'static str,
+    dir: &'static str,
+    subject: String,
+    intro: String,
     /// The reply's address on the site, when the site has an origin.
     link: Option<String>,
-    name: &'a str,
-    author: &'a str,
     text: &'a str,
-    /// The links that mute this thread, and that stop all mail.
+    /// The links that mute this thread, and that stop all mail, with their words.
+    mute_text: &'static str,
     mute: String,
+    stop_text: &'static str,
     stop: String,
+    why: &'static str,
+    footer: String,
 }
 
 #[derive(Template)]

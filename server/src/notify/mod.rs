@@ -16,6 +16,7 @@
 
 pub mod mail;
 pub mod webhook;
+pub mod words;
 
 use std::{sync::Arc, time::Duration};
 
@@ -104,6 +105,8 @@ pub struct Recipient {
     pub parent: i64,
     /// The keyed hash of their address.
     pub key: Vec<u8>,
+    /// The language they wrote their comment in.
+    pub lang: String,
 }
 
 /// An event with what only the site owner may see of its comment.
@@ -119,6 +122,8 @@ pub struct Told {
     pub key: Vec<u8>,
     /// For a published reply: who hears of it.
     pub recipient: Option<Recipient>,
+    /// The language the comment was written in.
+    pub lang: String,
 }
 
 impl Told {
@@ -156,6 +161,7 @@ impl Told {
             site: found.site,
             key,
             recipient,
+            lang: found.lang,
         }))
     }
 }
@@ -186,6 +192,7 @@ impl Recipient {
             name: answered.comment.author,
             parent,
             key,
+            lang: answered.lang,
         }))
     }
 }

@@ -14,7 +14,7 @@ impl Store {
     ) -> Result<Vec<Moderated>, sqlx::Error> {
         let rows: Vec<ModeratedRow> = with_db!(self, |db| {
             sqlx::query_as(assembled(format!(
-                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site, lang
                  FROM comments
                  WHERE id > $1 AND ($2 IS NULL OR site = $2)
                  ORDER BY id
@@ -48,7 +48,7 @@ impl Store {
         };
         let rows: Vec<ModeratedRow> = with_db!(self, |db| {
             sqlx::query_as(assembled(format!(
-                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site, lang
                  FROM comments
                  WHERE ($1 IS NULL OR site > $1 OR (site = $1 AND (page > $2 OR (page = $2 AND id > $3))))
                    AND ($4 IS NULL OR site = $4)

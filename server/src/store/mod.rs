@@ -212,6 +212,7 @@ struct ModeratedRow {
     spam: i64,
     ip: Option<String>,
     site: String,
+    lang: String,
 }
 
 /// The columns of `CommentRow`.

@@ -24,6 +24,9 @@ pub struct Moderated {
     pub ip: Option<String>,
     /// Its site: '' for the default one, else the site's origin.
     pub site: String,
+    /// The language it was written in (the widget's or the form's), `''` if unknown:
+    /// its author's mails speak it.
+    pub lang: String,
 }
 
 impl From<ModeratedRow> for Moderated {
@@ -34,6 +37,7 @@ impl From<ModeratedRow> for Moderated {
             spam: row.spam != 0,
             ip: row.ip,
             site: row.site,
+            lang: row.lang,
         }
     }
 }
@@ -58,7 +62,7 @@ impl Store {
     pub async fn moderated_one(&self, id: i64) -> Result<Option<Moderated>, sqlx::Error> {
         let row: Option<ModeratedRow> = with_db!(self, |db| {
             sqlx::query_as(assembled(format!(
-                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site FROM comments WHERE id = $1"
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site, lang FROM comments WHERE id = $1"
             )))
             .bind(id)
             .fetch_optional(db)
@@ -85,7 +89,7 @@ impl Store {
             // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE of all.
             let like_op = if pg { "ILIKE" } else { "LIKE" };
             sqlx::query_as(assembled(format!(
-                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site
+                "SELECT {COMMENT_COLUMNS}, email, spam, ip, site, lang
                  FROM comments
                  WHERE (page {like_op} $1 ESCAPE '\\' OR author {like_op} $1 ESCAPE '\\'
                         OR email {like_op} $1 ESCAPE '\\' OR text {like_op} $1 ESCAPE '\\')

@@ -41,6 +41,8 @@ pub struct NewRow {
     pub duplicate: Vec<u8>,
     /// The author asks to hear of replies by mail (and the server mails).
     pub subscribe: Option<Subscribe>,
+    /// The language it was written in: one of the widget's tags, or `''`.
+    pub lang: &'static str,
 }
 
 /// A commenter's request to hear of replies by mail.
@@ -220,8 +222,8 @@ macro_rules! create_in {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO comments
                (page, parent, thread, author, email, url, text, status, created, avatar, ip,
-                edit_hash, duplicate_key, site, author_key, notify)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+                edit_hash, duplicate_key, site, author_key, notify, lang)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
              WHERE NOT EXISTS (SELECT 1 FROM comments
                                WHERE site = $14 AND page = $1 AND duplicate_key = $13)
              RETURNING id",
@@ -242,6 +244,7 @@ macro_rules! create_in {
         .bind(&row.site)
         .bind(&row.author_key)
         .bind(i64::from(row.subscribe.is_some()))
+        .bind(row.lang)
         .fetch_optional(&mut *$tx)
         .await?;
         let Some(id) = id else {

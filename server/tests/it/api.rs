@@ -251,6 +251,7 @@ async fn a_retry_that_meets_its_first_request_in_flight() {
         avatar: "00".into(),
         duplicate: vec![now as u8; 16],
         subscribe: None,
+        lang: "",
     };
     // The first request is held inside the database: on SQLite, a third connection holds
     // the write lock; on PostgreSQL, the key's advisory lock.

@@ -140,6 +140,7 @@ async fn each_destination_is_delivered_and_retried_on_its_own() {
     );
     let mailer = causerie_server::notify::mail::Mailer::new(
         &causerie_server::notify::mail::SmtpUrl::parse(&smtp).unwrap(),
+        None,
         causerie_server::notify::mail::mailbox("comments@example.org").unwrap(),
         vec![(
             String::new(),
