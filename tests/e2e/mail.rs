@@ -824,3 +824,51 @@ fn mail_goes_through_starttls_and_auth() {
         assert_eq!(received(), expected, "with the password {password:?}");
     }
 }
+
+/// Two servers on one PostgreSQL, both mailing through one SMTP server: each mail is
+/// sent once, by one of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_on_one_postgres_send_each_mail_once() {
+    let smtp = Smtp::start_on(free_port());
+    let url = postgres::fresh_database().await;
+    let args = [
+        "--smtp-url",
+        &format!("smtp://127.0.0.1:{}", smtp.port),
+        "--mail-from",
+        "Causerie <comments@example.org>",
+        "--owner-email",
+        "owner@example.org",
+        "--owner-mail",
+        "all",
+        "--moderation",
+        "publish",
+    ]
+    .map(str::to_owned);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Server::start_on_postgres(&url, &args));
+        let b = s.spawn(|| Server::start_on_postgres(&url, &args));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for i in 0..10 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        server.post("/two", &format!("Par deux serveurs {i}"));
+    }
+    let mails = wait_for_mails(&smtp, "owner@example.org", 10);
+    // Both servers' delivery loops had time to claim them all, twice over.
+    std::thread::sleep(Duration::from_secs(3));
+    let mails = mails_to(&smtp, "owner@example.org").len().max(mails.len());
+    assert_eq!(mails, 10, "ten comments, ten mails");
+    let mut ids: Vec<String> = mails_to(&smtp, "owner@example.org")
+        .into_iter()
+        .flat_map(|(_, _, headers)| {
+            headers
+                .into_iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("Message-ID"))
+                .map(|(_, v)| v)
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "ten distinct mails");
+}

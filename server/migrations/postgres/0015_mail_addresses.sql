@@ -3,7 +3,7 @@
 -- mail takes it from the comment when it is sent): when its owner confirmed it, when
 -- the SMTP server last refused it for good (it must be confirmed again), when the last
 -- confirmation mail was asked (one a day at most), and when its owner stopped all mail.
-ALTER TABLE comments ADD COLUMN notify INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE comments ADD COLUMN notify BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE mail_addresses (
     address_key BYTEA PRIMARY KEY,
     confirmed BIGINT,

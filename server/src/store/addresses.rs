@@ -110,17 +110,18 @@ impl Store {
 
     /// Whether the address `key` muted the thread `page` of `site`.
     pub async fn muted(&self, key: &[u8], site: &str, page: &str) -> Result<bool, sqlx::Error> {
-        let found: Option<i64> = with_db!(self, |db| {
+        let found: i64 = with_db!(self, |db| {
             sqlx::query_scalar(
-                "SELECT 1 FROM muted_threads WHERE address_key = $1 AND site = $2 AND page = $3",
+                "SELECT COUNT(*) FROM muted_threads
+                 WHERE address_key = $1 AND site = $2 AND page = $3",
             )
             .bind(key)
             .bind(site)
             .bind(page)
-            .fetch_optional(db)
+            .fetch_one(db)
             .await?
         });
-        Ok(found.is_some())
+        Ok(found > 0)
     }
 
     /// Whether the comment `id`'s author asked to hear of replies.

@@ -223,3 +223,38 @@ async fn erasing_an_address_forgets_its_mail_state() {
     assert_eq!(app.store.address(&key).await.unwrap(), Default::default());
     assert!(!app.store.muted(&key, "", "/e").await.unwrap());
 }
+
+/// What the mail reads of a comment that asked for replies, on both databases: its wish,
+/// and the publication of a reply, queued for the mail alone.
+#[tokio::test]
+async fn a_published_reply_is_queued_for_the_mail_of_a_comment_that_asked() {
+    let app = spawn(&[
+        "--smtp-url",
+        "smtp://127.0.0.1:9",
+        "--mail-from",
+        "comments@example.org",
+    ])
+    .await;
+    let mut asked = comment("/r", "Prévenez-moi");
+    asked["notify"] = json!(true);
+    let asked = app.post(asked.to_string(), None).await.json();
+    let id = asked["id"].as_i64().unwrap();
+    assert!(app.store.wants_replies(id).await.unwrap());
+    let quiet = app
+        .post(comment("/r", "Sans mail").to_string(), None)
+        .await
+        .json();
+    assert!(
+        !app.store
+            .wants_replies(quiet["id"].as_i64().unwrap())
+            .await
+            .unwrap()
+    );
+    // The first comment: the owner's mail (created) and a confirmation; the second: the
+    // owner's; a reply published at once: the owner's and the reply's publication.
+    assert_eq!(app.store.pending_deliveries().await.unwrap(), 3);
+    let mut reply = comment("/r", "Une réponse");
+    reply["parent"] = json!(id);
+    app.post(reply.to_string(), None).await;
+    assert_eq!(app.store.pending_deliveries().await.unwrap(), 5);
+}
