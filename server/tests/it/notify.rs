@@ -258,3 +258,101 @@ async fn a_published_reply_is_queued_for_the_mail_of_a_comment_that_asked() {
     app.post(reply.to_string(), None).await;
     assert_eq!(app.store.pending_deliveries().await.unwrap(), 5);
 }
+
+/// A commenter's links: a forged, expired or reused confirmation confirms nothing, and
+/// says what any refused link says; a forged stop link stops nothing; the genuine ones
+/// do, the stop link with one click (RFC 8058), from no page.
+#[tokio::test]
+async fn a_commenters_links_open_only_what_they_were_signed_for() {
+    use causerie_server::moderate::{LIFETIME_MS, LinkKey};
+    let app = spawn(&[]).await;
+    let signer = LinkKey::new(app.store.secret());
+    let address = causerie_server::store::address_key(app.store.secret(), "ana@example.org");
+    let other = causerie_server::store::address_key(app.store.secret(), "bob@example.org");
+    let (k, o) = (hex(&address), hex(&other));
+    let expires = app.clock.now() + LIFETIME_MS;
+    let confirm = |k: &str, e: i64, s: &str| format!("k={k}&e={e}&s={s}");
+    let app = &app;
+    let good = confirm(&k, expires, &signer.sign(&format!("confirm.{k}.{expires}")));
+    let post = |path: &'static str, body: String| async move {
+        app.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    };
+    let refused = post("/mail/confirm", String::new()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    for forged in [
+        confirm(&o, expires, &signer.sign(&format!("confirm.{k}.{expires}"))),
+        confirm(
+            &k,
+            expires + 1,
+            &signer.sign(&format!("confirm.{k}.{expires}")),
+        ),
+        confirm(&k, expires, &signer.sign(&format!("stop.{k}.0"))),
+        confirm(&k, expires, &"0".repeat(64)),
+    ] {
+        let reply = post("/mail/confirm", forged.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{forged}");
+        assert_eq!(reply.text(), refused.text(), "one answer for every refusal");
+    }
+    assert!(!app.store.address(&address).await.unwrap().mailable());
+    assert!(!app.store.address(&other).await.unwrap().mailable());
+    // Expired: a later one works, once.
+    let stale = app.clock.now() - 1;
+    let old = confirm(&k, stale, &signer.sign(&format!("confirm.{k}.{stale}")));
+    assert_eq!(
+        post("/mail/confirm", old).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post("/mail/confirm", good.clone()).await.status,
+        StatusCode::OK
+    );
+    assert!(app.store.address(&address).await.unwrap().mailable());
+    assert_eq!(
+        post("/mail/confirm", good).await.status,
+        StatusCode::BAD_REQUEST,
+        "used once"
+    );
+
+    // Stop: forged, then genuine with one click.
+    let stop = |k: &str, t: i64, s: &str| format!("/mail/stop?k={k}&t={t}&s={s}");
+    let one_click = |uri: String| {
+        app.send(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("List-Unsubscribe=One-Click"))
+                .unwrap(),
+        )
+    };
+    let forged = stop(&k, 0, &signer.sign(&format!("stop.{o}.0")));
+    assert_eq!(one_click(forged).await.status, StatusCode::BAD_REQUEST);
+    assert!(
+        app.store.address(&address).await.unwrap().mailable(),
+        "nothing stopped"
+    );
+    let genuine = stop(&k, 0, &signer.sign(&format!("stop.{k}.0")));
+    assert_eq!(
+        app.get(&genuine).await.status,
+        StatusCode::OK,
+        "the page asks"
+    );
+    assert!(
+        app.store.address(&address).await.unwrap().mailable(),
+        "a GET stops nothing"
+    );
+    assert_eq!(one_click(genuine).await.status, StatusCode::OK);
+    assert!(
+        !app.store.address(&address).await.unwrap().mailable(),
+        "stopped"
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
