@@ -872,3 +872,128 @@ async fn two_servers_on_one_postgres_send_each_mail_once() {
     ids.dedup();
     assert_eq!(ids.len(), 10, "ten distinct mails");
 }
+
+/// An address that the SMTP server refuses for good (550) is mailed no more (until its
+/// owner confirms it anew: `AddressState::mailable`, whose unit test has that case).
+#[tokio::test]
+async fn an_address_refused_for_good_is_mailed_no_more() {
+    let venv = std::env::var("CAUSERIE_TEST_AIOSMTPD").expect(
+        "CAUSERIE_TEST_AIOSMTPD names aiosmtpd's virtual environment: `cargo xtask test` installs it",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (log, refused) = (dir.path().join("asked"), dir.path().join("refused"));
+    let smtp_port = free_port();
+    let maildir = dir.path().join("Maildir");
+    let _smtp = Group::spawn(
+        Command::new(Path::new(&venv).join("bin/python"))
+            .arg(root().join("tests/e2e/smtp_refusing.py"))
+            .arg(smtp_port.to_string())
+            .arg(&maildir)
+            .arg(&log)
+            .arg(&refused)
+            .stdout(Stdio::null()),
+    )
+    .unwrap();
+    wait_for_port(smtp_port, "the refusing aiosmtpd");
+    let asked = |address: &str| {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| *l == address)
+            .count()
+    };
+    let until = |what: &str, done: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{what} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let port = free_port();
+    let mut args = mailing(smtp_port, port);
+    // Published at once: each reply is mailed when it is posted.
+    let hold = args.iter().position(|a| a == "hold").unwrap();
+    args[hold] = "publish".into();
+    args.extend(["--trusted-proxy".into(), "127.0.0.1".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_with(
+        port,
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &args,
+    );
+    let page = "/2026/un-article";
+    let (status, amelie) = post_from(
+        port,
+        "198.51.100.1",
+        &json!({"page": page,
+        "comment": "Prévenez-moi", "author": "Amélie", "email": "amelie@example.net", "notify": true}),
+    );
+    assert!(status.contains("201"), "{status}");
+    let amelie = amelie["id"].as_i64().unwrap();
+    // Confirmed from the mail's link, while the address is still taken.
+    until("the confirmation", &|| asked("amelie@example.net") == 1);
+    let mails = wait_for_mails_in(&maildir, "amelie@example.net", 1);
+    let (first, done) = follow(port, &link_to(&mails[0], "/mail/confirm"), "confirm=1");
+    assert!(
+        first.contains("200") && done.contains("200 OK"),
+        "{first} {done}"
+    );
+    // Then the mailbox is gone: the first reply is refused for good…
+    std::fs::write(&refused, "amelie@example.net\n").unwrap();
+    let reply = |ip: &str, text: &str| {
+        let (status, _) = post_from(
+            port,
+            ip,
+            &json!({"page": page, "parent": amelie,
+            "comment": text, "author": "Bruno", "email": "bruno@example.net"}),
+        );
+        assert!(status.contains("201"), "{status}");
+    };
+    reply("198.51.100.2", "Une première réponse");
+    until("the refused reply", &|| asked("amelie@example.net") == 2);
+    // …and the next is not even tried.
+    reply("198.51.100.3", "Une deuxième réponse");
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        asked("amelie@example.net"),
+        2,
+        "a refused address is not tried again"
+    );
+    drop(server);
+}
+
+/// The plain texts of the mails to `to` in `maildir`, once there are `n` (30 s at most).
+fn wait_for_mails_in(maildir: &Path, to: &str, n: usize) -> Vec<String> {
+    use mailparse::MailHeaderMap;
+    let read = || -> Vec<String> {
+        std::fs::read_dir(maildir.join("new"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| std::fs::read(e.path()).unwrap())
+                    .filter_map(|raw| {
+                        let mail = mailparse::parse_mail(&raw).ok()?;
+                        let addressed = mail
+                            .headers
+                            .get_all_values("To")
+                            .iter()
+                            .any(|t| t.contains(to));
+                        addressed.then(|| parts(&mail)[0].1.clone())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    while read().len() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{n} mail(s) to {to}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    read()
+}
