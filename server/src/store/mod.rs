@@ -19,14 +19,16 @@
 //! what it read may have changed.
 //!
 //! The e-mail column is written here and read by no public query: only the site owner's
-//! `moderation_list` returns it.
+//! `moderation_list`, and `moderated_one`, which the mail reads its recipients with,
+//! return it.
 //!
 //! SQL only: the rules are the pipeline's (`crate::comments`). One file per concern:
 //! `writer.rs` new comments and the group commit, `comments.rs` reading threads and
 //! counts, `authors.rs` identities and the author's edit, `moderation.rs` the site
 //! owner's actions, `privacy.rs` anonymise and erase, `outbox.rs` deliveries,
 //! `sessions.rs` admin sessions and shared settings, `export.rs` every comment in pages,
-//! `import.rs` imported comments, found again by their source.
+//! `import.rs` imported comments, found again by their source, `addresses.rs` the state
+//! of the addresses that mail goes to (by a keyed hash).
 //! What differs between SQLite and PostgreSQL is chosen where it differs, by
 //! `with_db!`'s `pg` (placeholders are `$1` in both), and the advisory locks of
 //! `writer.rs`.
