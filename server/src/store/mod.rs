@@ -385,18 +385,20 @@ impl Store {
                 }
                 create_private(file).map_err(sqlx::Error::Io)?;
             }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.clone())
-                .await?;
             // sqlx's SQLite migrator takes no lock: two processes opening a new database
             // at once (a server, and an import) would both migrate, and one would fail.
-            // They take turns on a lock file beside the database.
+            // They take turns on a lock file beside the database, from the first
+            // connection on: that one turns a new file to WAL, which another process's
+            // connection, at the same moment, could find locked.
             let _migrating = if file == Path::new(":memory:") {
                 None
             } else {
                 Some(migration_lock(file).await.map_err(sqlx::Error::Io)?)
             };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.clone())
+                .await?;
             import::restore_sqlite_indexes(&pool).await?;
             SQLITE.run(&pool).await?;
             let writer = SqlitePoolOptions::new()
