@@ -308,6 +308,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The `len` bytes that `text` writes in hex, as `hex` does; `None` for anything else.
+pub(crate) fn unhex(text: &str, len: usize) -> Option<Vec<u8>> {
+    if text.len() != 2 * len {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// `N` random bytes from the system's source, in hex: the server's tokens.
 pub(crate) fn random_hex<const N: usize>() -> String {
     let mut bytes = [0u8; N];

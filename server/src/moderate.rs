@@ -14,14 +14,20 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::{AppState, admin::same_origin, hex, text::Lang};
+use crate::{
+    AppState,
+    admin::{page, same_origin},
+    hex,
+    text::Lang,
+    unhex,
+};
 
 /// How long a mail's link opens its action: a week.
 pub const LIFETIME_MS: i64 = 7 * 24 * 3_600_000;
@@ -68,7 +74,7 @@ impl LinkKey {
 
     /// Whether `signature` (hex) is `message`'s, checked in constant time.
     pub fn verifies(&self, message: &str, signature: &str) -> bool {
-        let Some(tag) = unhex(signature) else {
+        let Some(tag) = unhex(signature, 32) else {
             return false;
         };
         let mut check = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
@@ -98,16 +104,6 @@ fn mac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
     mac.update(data);
     mac.finalize().into_bytes().into()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The fields of a link, in its query or in its confirmation's form.
@@ -198,33 +194,10 @@ fn question(lang: Lang, action: Action) -> (&'static str, &'static str) {
     }
 }
 
-fn respond(status: StatusCode, page: Page) -> Response {
-    match page.render() {
-        Ok(html) => (
-            status,
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-                (header::REFERRER_POLICY, "no-referrer"),
-            ],
-            html,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a moderation page did not render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
 fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
-    respond(
+    page(
         status,
-        Page {
+        &Page {
             lang: lang.tag(),
             title: words(lang).title,
             message: text,
@@ -255,9 +228,9 @@ async fn confirm(
         return message(lang, StatusCode::NOT_FOUND, w.gone);
     };
     let (asked, button) = question(lang, signed.a);
-    respond(
+    page(
         StatusCode::OK,
-        Page {
+        &Page {
             lang: lang.tag(),
             title: w.title,
             message: asked,

@@ -181,14 +181,11 @@ impl FormTokens {
     pub fn verify(&self, token: &str, now: i64) -> Option<i64> {
         let (time, tag) = token.split_once('.')?;
         let rendered: i64 = time.parse().ok()?;
-        let tag = (0..tag.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(tag.get(i..i + 2)?, 16).ok())
-            .collect::<Option<Vec<u8>>>()?;
+        let tag = crate::unhex(tag, 16)?;
         let mut check = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
         check.update(time.as_bytes());
         // In constant time, on the 128 bits the token carries.
-        let genuine = tag.len() == 16 && check.verify_truncated_left(&tag).is_ok();
+        let genuine = check.verify_truncated_left(&tag).is_ok();
         (genuine && rendered <= now + 60_000 && now - rendered <= TOKEN_LIFETIME_MS)
             .then_some(rendered)
     }

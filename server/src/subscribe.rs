@@ -12,12 +12,18 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, Uri, header},
+    http::{HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
     routing::get,
 };
 
-use crate::{AppState, admin::same_origin, moderate::LinkKey, text::Lang};
+use crate::{
+    AppState,
+    admin::{page, same_origin},
+    moderate::LinkKey,
+    text::Lang,
+    unhex,
+};
 
 /// The routes of the links.
 pub fn routes() -> Router<AppState> {
@@ -81,33 +87,10 @@ fn words(lang: Lang) -> Words {
     }
 }
 
-fn respond(status: StatusCode, page: Page) -> Response {
-    match page.render() {
-        Ok(html) => (
-            status,
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-                (header::REFERRER_POLICY, "no-referrer"),
-            ],
-            html,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a mail link's page did not render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
 fn say(lang: Lang, status: StatusCode, message: &str) -> Response {
-    respond(
+    page(
         status,
-        Page {
+        &Page {
             lang: lang.tag(),
             title: words(lang).title,
             message,
@@ -134,23 +117,12 @@ fn one<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     found.next().is_none().then_some(value)
 }
 
-/// An address's keyed hash, from a link's 32 hex digits.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 32 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// A confirmation link's fields, if it is genuine and unexpired at `now`.
 fn confirmation(key: &LinkKey, fields: &[(String, String)], now: i64) -> Option<(Vec<u8>, String)> {
     let (k, e, s) = (one(fields, "k")?, one(fields, "e")?, one(fields, "s")?);
     let expires: i64 = e.parse().ok()?;
     (key.verifies(&format!("confirm.{k}.{expires}"), s) && now <= expires)
-        .then(|| Some((unhex(k)?, s.to_owned())))
+        .then(|| Some((unhex(k, 16)?, s.to_owned())))
         .flatten()
 }
 
@@ -170,9 +142,9 @@ async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
         .into_iter()
         .filter_map(|name| Some((name, one(&fields, name)?.to_owned())))
         .collect();
-    respond(
+    page(
         StatusCode::OK,
-        Page {
+        &Page {
             lang: lang.tag(),
             title: w.title,
             message: w.ask_confirm,
@@ -227,7 +199,7 @@ fn stopping(key: &LinkKey, fields: &[(String, String)]) -> Option<(Vec<u8>, i64)
     let (k, t, s) = (one(fields, "k")?, one(fields, "t")?, one(fields, "s")?);
     let thread: i64 = t.parse().ok()?;
     (key.verifies(&format!("stop.{k}.{thread}"), s))
-        .then(|| Some((unhex(k)?, thread)))
+        .then(|| Some((unhex(k, 16)?, thread)))
         .flatten()
 }
 
@@ -249,9 +221,9 @@ async fn stop_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
         buttons.push(("what", "thread", w.mute));
     }
     buttons.push(("what", "all", w.stop_all));
-    respond(
+    page(
         StatusCode::OK,
-        Page {
+        &Page {
             lang: lang.tag(),
             title: w.title,
             message: w.ask_stop,

@@ -11,21 +11,47 @@ struct Smtp {
     _process: Group,
 }
 
+/// The Python of aiosmtpd's virtual environment.
+fn aiosmtpd_python() -> PathBuf {
+    let venv = std::env::var("CAUSERIE_TEST_AIOSMTPD").expect(
+        "CAUSERIE_TEST_AIOSMTPD names aiosmtpd's virtual environment: `cargo xtask test` installs it",
+    );
+    Path::new(&venv).join("bin/python")
+}
+
 impl Smtp {
+    /// aiosmtpd's own server, delivering every mail.
     fn start_on(port: u16) -> Smtp {
-        let venv = std::env::var("CAUSERIE_TEST_AIOSMTPD").expect(
-            "CAUSERIE_TEST_AIOSMTPD names aiosmtpd's virtual environment: `cargo xtask test` installs it",
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let process = Group::spawn(
-            Command::new(Path::new(&venv).join("bin/python"))
+        Smtp::spawn(port, |maildir| {
+            let mut command = Command::new(aiosmtpd_python());
+            command
                 .args(["-m", "aiosmtpd", "-n", "-l"])
                 .arg(format!("127.0.0.1:{port}"))
                 .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(dir.path().join("Maildir"))
-                .stdout(Stdio::null()),
-        )
-        .unwrap();
+                .arg(maildir);
+            command
+        })
+    }
+
+    /// One of the tests' own aiosmtpd scripts in `tests/e2e/`: its port and its Maildir,
+    /// then `args`.
+    fn script(name: &str, port: u16, args: &[&std::ffi::OsStr]) -> Smtp {
+        Smtp::spawn(port, |maildir| {
+            let mut command = Command::new(aiosmtpd_python());
+            command
+                .arg(root().join("tests/e2e").join(name))
+                .arg(port.to_string())
+                .arg(maildir)
+                .args(args);
+            command
+        })
+    }
+
+    /// The server that `command` (given its Maildir) starts on `port`.
+    fn spawn(port: u16, command: impl FnOnce(&Path) -> Command) -> Smtp {
+        let dir = tempfile::tempdir().unwrap();
+        let process =
+            Group::spawn(command(&dir.path().join("Maildir")).stdout(Stdio::null())).unwrap();
         wait_for_port(port, "aiosmtpd");
         Smtp {
             port,
@@ -719,9 +745,6 @@ async fn notice_starts(c: &Client, text: &str) -> Result<()> {
 /// password, and not with a wrong one.
 #[test]
 fn mail_goes_through_starttls_and_auth() {
-    let venv = std::env::var("CAUSERIE_TEST_AIOSMTPD").expect(
-        "CAUSERIE_TEST_AIOSMTPD names aiosmtpd's virtual environment: `cargo xtask test` installs it",
-    );
     let dir = tempfile::tempdir().unwrap();
     // A throwaway CA, and the SMTP server's certificate signed by it.
     let file = |name: &str| dir.path().join(name);
@@ -786,20 +809,17 @@ fn mail_goes_through_starttls_and_auth() {
         "cert.pem",
     ]);
     let smtp_port = free_port();
-    let maildir = dir.path().join("Maildir");
-    let _smtp = Group::spawn(
-        Command::new(Path::new(&venv).join("bin/python"))
-            .arg(root().join("tests/e2e/smtp_tls.py"))
-            .arg(smtp_port.to_string())
-            .arg(&maildir)
-            .arg(&cert)
-            .arg(&key)
-            .args(["causerie", "s3cret pass"])
-            .stdout(Stdio::null()),
-    )
-    .unwrap();
-    wait_for_port(smtp_port, "aiosmtpd with STARTTLS");
-    let received = || std::fs::read_dir(maildir.join("new")).map_or(0, |d| d.count());
+    let smtp = Smtp::script(
+        "smtp_tls.py",
+        smtp_port,
+        &[
+            cert.as_os_str(),
+            key.as_os_str(),
+            "causerie".as_ref(),
+            "s3cret pass".as_ref(),
+        ],
+    );
+    let received = || smtp.received().len();
     for (password, expected) in [("wrong", 0), ("s3cret%20pass", 1)] {
         let port = free_port();
         let mut args = mailing(smtp_port, port);
@@ -877,24 +897,14 @@ async fn two_servers_on_one_postgres_send_each_mail_once() {
 /// owner confirms it anew: `AddressState::mailable`, whose unit test has that case).
 #[tokio::test]
 async fn an_address_refused_for_good_is_mailed_no_more() {
-    let venv = std::env::var("CAUSERIE_TEST_AIOSMTPD").expect(
-        "CAUSERIE_TEST_AIOSMTPD names aiosmtpd's virtual environment: `cargo xtask test` installs it",
-    );
     let dir = tempfile::tempdir().unwrap();
     let (log, refused) = (dir.path().join("asked"), dir.path().join("refused"));
     let smtp_port = free_port();
-    let maildir = dir.path().join("Maildir");
-    let _smtp = Group::spawn(
-        Command::new(Path::new(&venv).join("bin/python"))
-            .arg(root().join("tests/e2e/smtp_refusing.py"))
-            .arg(smtp_port.to_string())
-            .arg(&maildir)
-            .arg(&log)
-            .arg(&refused)
-            .stdout(Stdio::null()),
-    )
-    .unwrap();
-    wait_for_port(smtp_port, "the refusing aiosmtpd");
+    let smtp = Smtp::script(
+        "smtp_refusing.py",
+        smtp_port,
+        &[log.as_os_str(), refused.as_os_str()],
+    );
     let asked = |address: &str| {
         std::fs::read_to_string(&log)
             .unwrap_or_default()
@@ -936,8 +946,8 @@ async fn an_address_refused_for_good_is_mailed_no_more() {
     let amelie = amelie["id"].as_i64().unwrap();
     // Confirmed from the mail's link, while the address is still taken.
     until("the confirmation", &|| asked("amelie@example.net") == 1);
-    let mails = wait_for_mails_in(&maildir, "amelie@example.net", 1);
-    let (first, done) = follow(port, &link_to(&mails[0], "/mail/confirm"), "confirm=1");
+    let mails = wait_for_mails(&smtp, "amelie@example.net", 1);
+    let (first, done) = follow(port, &link_to(&mails[0].1, "/mail/confirm"), "confirm=1");
     assert!(
         first.contains("200") && done.contains("200 OK"),
         "{first} {done}"
@@ -964,36 +974,4 @@ async fn an_address_refused_for_good_is_mailed_no_more() {
         "a refused address is not tried again"
     );
     drop(server);
-}
-
-/// The plain texts of the mails to `to` in `maildir`, once there are `n` (30 s at most).
-fn wait_for_mails_in(maildir: &Path, to: &str, n: usize) -> Vec<String> {
-    use mailparse::MailHeaderMap;
-    let read = || -> Vec<String> {
-        std::fs::read_dir(maildir.join("new"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| std::fs::read(e.path()).unwrap())
-                    .filter_map(|raw| {
-                        let mail = mailparse::parse_mail(&raw).ok()?;
-                        let addressed = mail
-                            .headers
-                            .get_all_values("To")
-                            .iter()
-                            .any(|t| t.contains(to));
-                        addressed.then(|| parts(&mail)[0].1.clone())
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let start = Instant::now();
-    while read().len() < n {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{n} mail(s) to {to}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    read()
 }

@@ -30,7 +30,8 @@ use sha2::{Digest, Sha256};
 pub(crate) use auth::same_origin;
 pub use auth::{LoginLimiter, set_password};
 use auth::{Owner, OwnerForm, PASSWORD, SESSION, client, cookie};
-use pages::{Edit, List, Login, Message, Row, page};
+pub(crate) use pages::page;
+use pages::{Edit, List, Login, Message, Row};
 
 use crate::{
     AppState,

@@ -10,12 +10,13 @@ use axum::{
 
 use crate::text::AdminText;
 
-/// A page with the headers of every admin response: no caching, no framing, no script.
+/// A page with the headers of every admin response (and of the mails' links' pages): no
+/// caching, no framing, no script, no referrer.
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
     let html = match template.render() {
         Ok(html) => html,
         Err(e) => {
-            tracing::error!(error = %e, "an admin page did not render");
+            tracing::error!(error = %e, "a page of the server did not render");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };

@@ -44,45 +44,28 @@ impl Store {
 
     /// Its owner confirmed the address `key` at `now`: mail may go to it again.
     pub async fn confirm_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
-        let _turn = self.turn().await;
-        with_db!(self, |db| {
-            sqlx::query(
-                "INSERT INTO mail_addresses (address_key, confirmed) VALUES ($1, $2)
-                 ON CONFLICT (address_key) DO UPDATE SET confirmed = $2",
-            )
-            .bind(key)
-            .bind(now)
-            .execute(db)
-            .await?;
-        });
-        Ok(())
+        self.mark_address(key, "confirmed", now).await
     }
 
     /// Its owner stopped all mail to the address `key` at `now`.
     pub async fn stop_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
-        let _turn = self.turn().await;
-        with_db!(self, |db| {
-            sqlx::query(
-                "INSERT INTO mail_addresses (address_key, stopped) VALUES ($1, $2)
-                 ON CONFLICT (address_key) DO UPDATE SET stopped = $2",
-            )
-            .bind(key)
-            .bind(now)
-            .execute(db)
-            .await?;
-        });
-        Ok(())
+        self.mark_address(key, "stopped", now).await
     }
 
     /// The SMTP server refused the address `key` for good at `now`: it gets no more
     /// mail until its owner confirms it again.
     pub async fn refuse_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
+        self.mark_address(key, "refused", now).await
+    }
+
+    /// Sets the time `column` of the address `key`, which becomes known if it was not.
+    async fn mark_address(&self, key: &[u8], column: &str, now: i64) -> Result<(), sqlx::Error> {
         let _turn = self.turn().await;
         with_db!(self, |db| {
-            sqlx::query(
-                "INSERT INTO mail_addresses (address_key, refused) VALUES ($1, $2)
-                 ON CONFLICT (address_key) DO UPDATE SET refused = $2",
-            )
+            sqlx::query(assembled(format!(
+                "INSERT INTO mail_addresses (address_key, {column}) VALUES ($1, $2)
+                 ON CONFLICT (address_key) DO UPDATE SET {column} = $2"
+            )))
             .bind(key)
             .bind(now)
             .execute(db)

@@ -266,16 +266,15 @@ fn json_ids(ids: &[i64]) -> String {
     serde_json::to_string(ids).expect("numbers always serialise")
 }
 
-/// `bytes` bytes of HMAC-SHA256, keyed with the database's secret, over `purpose` and
-/// `value`: each purpose gives unrelated values, and nobody without the secret can
-/// compute one, nor confirm a guess.
 /// The keyed hash by which an e-mail address is known for its mail: its case does not
 /// count.
 pub fn address_key(secret: &[u8], email: &str) -> Vec<u8> {
     keyed(secret, "mail address", &email.trim().to_lowercase(), 16)
 }
 
-/// A keyed hash of `value` for `purpose`, `bytes` long.
+/// `bytes` bytes of HMAC-SHA256, keyed with the database's secret, over `purpose` and
+/// `value`: each purpose gives unrelated values, and nobody without the secret can
+/// compute one, nor confirm a guess.
 pub fn keyed(secret: &[u8], purpose: &str, value: &str, bytes: usize) -> Vec<u8> {
     use hmac::{Hmac, Mac};
     let mut mac =
