@@ -235,7 +235,15 @@ window.__fetched = Promise.all(["/admin/comments/approve", "/admin/logout"].map(
     with_session(&browser, "owner", |c| async move {
         admin_login(&c, &admin, "correct horse battery staple").await?;
         c.goto(&evil).await?;
-        c.execute_async("const done = arguments[arguments.length - 1]; window.__fetched.then(done);", vec![]).await?;
+        // The page's own script sets `__fetched`; wait for it rather than assume that it ran
+        // before the load that `goto` waited for (in CI, once, it had not).
+        c.execute_async(
+            "const done = arguments[arguments.length - 1];
+             const wait = () => window.__fetched ? window.__fetched.then(done) : setTimeout(wait, 50);
+             wait();",
+            vec![],
+        )
+        .await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         // The owner is still logged in, and the comment is as it was.
         c.goto(&admin).await?;
