@@ -157,9 +157,15 @@ pub struct Config {
     pub owner_email: Option<lettre::message::Mailbox>,
 
     /// Which new comments the site owner is mailed about: those that wait for them
-    /// (`held`), or every one (`all`).
+    /// (`held`), every one (`all`), or every one in one mail at the end of each
+    /// `--owner-digest-every` (`digest`).
     #[arg(long, env = "CAUSERIE_OWNER_MAIL", value_enum, default_value_t = OwnerMail::Held)]
     pub owner_mail: OwnerMail,
+
+    /// With `--owner-mail digest`, how often the digest goes: `1h` (on the hour), or
+    /// minutes (`30`), or `90s`, `15m`, `2h`.
+    #[arg(long, env = "CAUSERIE_OWNER_DIGEST_EVERY", default_value = "1h", value_parser = digest_period)]
+    pub owner_digest_every: Duration,
 
     /// Whether search engines may quote the comments of the HTML the server renders
     /// (`/api/v1/thread.html`): `index` them, or mark them `nosnippet`
@@ -175,6 +181,8 @@ pub enum OwnerMail {
     Held,
     /// Every one, held or published.
     All,
+    /// Every one, held or published, in one digest at the end of each period.
+    Digest,
 }
 
 /// What search engines may do with the comments of the server's HTML.
@@ -518,6 +526,15 @@ fn duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?}: at most a year (8784h)"));
     }
     Ok(duration)
+}
+
+/// A digest's period: a duration of at least a second.
+fn digest_period(text: &str) -> Result<Duration, String> {
+    let period = duration(text)?;
+    if period < Duration::from_secs(1) {
+        return Err(format!("{text:?}: at least a second"));
+    }
+    Ok(period)
 }
 
 /// The longest edit window: a year (of 366 days). Longer would overflow the times it

@@ -141,7 +141,11 @@ fn destinations(
             causerie_server::moderate::LinkKey::new(state.store.secret()),
         )
         .map_err(|e| anyhow::anyhow!("the mail: {e}"))?;
-        destinations = destinations.with(notify::MAIL, std::sync::Arc::new(mailer));
+        // One mailer sends both the mails and the site owner's digest.
+        let mailer = std::sync::Arc::new(mailer);
+        destinations = destinations
+            .with(notify::MAIL, mailer.clone())
+            .with(notify::DIGEST, mailer);
     }
     Ok(destinations)
 }

@@ -228,6 +228,125 @@ async fn the_site_owner_is_mailed_about_a_held_comment_once() {
     assert_eq!(smtp.received().len(), 1, "a published comment was mailed");
 }
 
+/// With `--owner-mail digest`, the site owner hears of a period's new comments in one
+/// mail at its end, not one each: those that wait for them first, each with its links;
+/// the next period's comments come in the next digest. Replies and confirmations are
+/// not held back for it.
+#[tokio::test]
+async fn the_site_owner_gets_one_digest_for_each_period() {
+    const PERIOD_MS: u128 = 5_000;
+    let smtp = Smtp::start_on(free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut args = mailing(smtp.port, port);
+    args.truncate(args.len() - 2);
+    args.extend(
+        [
+            "--moderation",
+            "publish",
+            "--max-links",
+            "1",
+            "--owner-mail",
+            "digest",
+        ]
+        .map(str::to_owned),
+    );
+    args.extend([
+        "--owner-digest-every".to_owned(),
+        format!("{}s", PERIOD_MS / 1000),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_with(
+        port,
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &args,
+    );
+    // Post at the start of a period, so that the three comments share it.
+    let since_epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+    };
+    let into = since_epoch().as_millis() % PERIOD_MS;
+    if into > PERIOD_MS / 2 {
+        std::thread::sleep(Duration::from_millis((PERIOD_MS - into + 100) as u64));
+    }
+    let period = since_epoch().as_millis() / PERIOD_MS;
+    let page = "/2026/un-article";
+    server.post(page, "Premier, publié");
+    server.post_expecting(
+        &json!({"page": page, "comment": "Deux liens : https://a.example/ https://b.example/",
+                "author": "Zoé", "email": "zoe@example.net"}),
+        202,
+    );
+    server.post(page, "Troisième, publié aussi");
+    assert_eq!(
+        since_epoch().as_millis() / PERIOD_MS,
+        period,
+        "the posts took a period"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(smtp.received().len(), 0, "nothing before the period's end");
+
+    let mails = wait_for_mails(&smtp, "owner@example.org", 1);
+    assert_eq!(mails.len(), 1, "one digest: {mails:?}");
+    let (subject, plain, headers) = &mails[0];
+    assert_eq!(
+        subject,
+        &format!("[127.0.0.1:{port}] 3 new comments, 1 waits for you")
+    );
+    let header = |name: &str| {
+        headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(header("To"), ["Owner <owner@example.org>"]);
+    let id = header("Message-ID")[0];
+    assert!(
+        id.starts_with("<digest-") && id.ends_with(".owner@example.org>"),
+        "{id}"
+    );
+    // The held one first, with its link to publish it; every one with its others.
+    let at = |needle: &str| {
+        plain
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} in {plain}"))
+    };
+    assert!(at("Deux liens") < at("Premier, publié"), "{plain}");
+    assert!(
+        at("Premier, publié") < at("Troisième, publié aussi"),
+        "{plain}"
+    );
+    assert!(plain.contains("Zoé <zoe@example.net>"), "{plain}");
+    assert_eq!(plain.matches("Publish it: ").count(), 1, "{plain}");
+    assert_eq!(plain.matches("Delete it: ").count(), 3, "{plain}");
+    assert_eq!(
+        plain.matches("== Waits for your approval").count(),
+        1,
+        "{plain}"
+    );
+    assert_eq!(plain.matches("== Published").count(), 2, "{plain}");
+    // Its link publishes the held comment, as a single mail's does.
+    let approve = link_after(plain, "Publish it:");
+    let (_, done) = follow(port, &approve, "");
+    assert!(done.contains("200"), "{done}");
+    assert_eq!(published(port), 3);
+
+    // The next period's comment is the next digest's, alone.
+    server.post(page, "Quatrième, plus tard");
+    let mails = wait_for_mails(&smtp, "owner@example.org", 2);
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let (subject, plain, _) = &mails[1];
+    assert_eq!(subject, &format!("[127.0.0.1:{port}] 1 new comment"));
+    assert!(
+        plain.contains("Quatrième, plus tard") && !plain.contains("Premier"),
+        "{plain}"
+    );
+}
+
 /// A mail queued while the SMTP server is down survives a `kill -9` of the server
 /// before it could be sent: once both are back, it goes, once.
 #[test]

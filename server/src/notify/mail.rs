@@ -175,6 +175,31 @@ struct OwnerWords<'a> {
     delete: Option<String>,
 }
 
+/// The site owner's digest: new comments of one site.
+struct DigestWords<'a> {
+    site: &'a str,
+    /// "3 new comments".
+    count: &'a str,
+    /// ", 2 wait for you", or nothing.
+    waiting: &'a str,
+    /// Those that wait first, then the published ones, each oldest first.
+    comments: Vec<OwnerWords<'a>>,
+    /// The admin page, when `--public-url` says where it is.
+    admin: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.txt")]
+struct DigestText<'a> {
+    d: &'a DigestWords<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.html")]
+struct DigestHtml<'a> {
+    d: &'a DigestWords<'a>,
+}
+
 /// The mail destination.
 pub struct Mailer {
     transport: SmtpTransport,
@@ -221,36 +246,29 @@ impl Mailer {
         })
     }
 
-    /// The mail to the site owner about `told`, if they hear of it.
-    fn to_owner(&self, told: &Told) -> Result<Option<Message>, String> {
-        let Event::Created(comment) = &told.event else {
-            return Ok(None);
-        };
+    /// The site owner's mailbox for `told`'s site, if it has one.
+    fn owner(&self, site: &str) -> Option<&Mailbox> {
+        self.owners
+            .iter()
+            .find(|(key, _)| key == site)
+            .map(|(_, owner)| owner)
+    }
+
+    /// What the site owner's mail says of `told`'s comment, with its links.
+    fn owner_words<'a>(&self, told: &'a Told, site: &'a str) -> OwnerWords<'a> {
+        let comment = told.event.comment();
         let held = told.event.held();
-        if !held && self.every != OwnerMail::All {
-            return Ok(None);
-        }
-        let Some((_, owner)) = self.owners.iter().find(|(key, _)| *key == told.site) else {
-            return Ok(None);
-        };
-        let site = if told.site.is_empty() {
-            self.public_url.as_deref().unwrap_or("Causerie")
-        } else {
-            told.site.as_str()
-        };
         let expires = Clock::system().now() + LIFETIME_MS;
         let link = |action: Action| {
             self.public_url
                 .as_deref()
                 .map(|base| self.key.link(base, comment.id, action, expires))
         };
-        let words = OwnerWords {
+        OwnerWords {
             approve: link(Action::Approve).filter(|_| held),
             spam: link(Action::Spam),
             delete: link(Action::Delete),
-            site: site
-                .trim_start_matches("https://")
-                .trim_start_matches("http://"),
+            site,
             page: &comment.page,
             link: (!told.site.is_empty()).then(|| format!("{}{}", told.site, comment.page)),
             held,
@@ -258,11 +276,31 @@ impl Mailer {
             email: &told.email,
             website: comment.url.as_deref(),
             text: &comment.text,
-            admin: self
-                .public_url
-                .as_deref()
-                .map(|u| format!("{}/admin", u.trim_end_matches('/'))),
+            admin: self.admin(),
+        }
+    }
+
+    /// The admin page, when `--public-url` says where it is.
+    fn admin(&self) -> Option<String> {
+        self.public_url
+            .as_deref()
+            .map(|u| format!("{}/admin", u.trim_end_matches('/')))
+    }
+
+    /// The mail to the site owner about `told`, if they hear of it.
+    fn to_owner(&self, told: &Told) -> Result<Option<Message>, String> {
+        let Event::Created(comment) = &told.event else {
+            return Ok(None);
         };
+        let held = told.event.held();
+        if !held && self.every == OwnerMail::Held {
+            return Ok(None);
+        }
+        let Some(owner) = self.owner(&told.site) else {
+            return Ok(None);
+        };
+        let (site, _) = self.site_of(told);
+        let words = self.owner_words(told, &site);
         let subject = if held {
             format!("[{}] A comment waits for you on {}", words.site, words.page)
         } else {
@@ -282,6 +320,58 @@ impl Mailer {
                 "<comment-{}.created.owner@{}>",
                 comment.id, self.domain
             )))
+            .multipart(MultiPart::alternative_plain_html(text, html))
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The site owner's digest of `told` (new comments of one site, oldest first), if
+    /// the site has an owner; `first` is its oldest delivery, which names the mail.
+    fn to_digest(&self, first: i64, told: &[Told]) -> Result<Option<Message>, String> {
+        let Some(owner) = told.first().and_then(|t| self.owner(&t.site)) else {
+            return Ok(None);
+        };
+        let (site, _) = self.site_of(&told[0]);
+        // Those that wait for the owner first.
+        let mut comments: Vec<OwnerWords> = told
+            .iter()
+            .filter(|t| matches!(t.event, Event::Created(_)))
+            .map(|t| self.owner_words(t, &site))
+            .collect();
+        comments.sort_by_key(|c| !c.held);
+        if comments.is_empty() {
+            return Ok(None);
+        }
+        let held = comments.iter().filter(|c| c.held).count();
+        let count = match comments.len() {
+            1 => "1 new comment".to_owned(),
+            n => format!("{n} new comments"),
+        };
+        let waiting = match held {
+            0 => String::new(),
+            1 if comments.len() == 1 => ", which waits for you".to_owned(),
+            1 => ", 1 waits for you".to_owned(),
+            n if n == comments.len() => ", which all wait for you".to_owned(),
+            n => format!(", {n} wait for you"),
+        };
+        let words = DigestWords {
+            site: &site,
+            count: &count,
+            waiting: &waiting,
+            comments,
+            admin: self.admin(),
+        };
+        let text = DigestText { d: &words }
+            .render()
+            .map_err(|e| e.to_string())?;
+        let html = DigestHtml { d: &words }
+            .render()
+            .map_err(|e| e.to_string())?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(owner.clone())
+            .subject(format!("[{site}] {count}{waiting}"))
+            .message_id(Some(format!("<digest-{first}.owner@{}>", self.domain)))
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map(Some)
             .map_err(|e| e.to_string())
@@ -440,6 +530,13 @@ impl Destination for Mailer {
                 None => Ok(Sent::Done),
             },
             Event::Edited(_) => Ok(Sent::Done),
+        }
+    }
+
+    fn send_all(&self, first: i64, told: &[Told]) -> Result<Sent, String> {
+        match self.to_digest(first, told)? {
+            Some(message) => self.deliver(&message, None),
+            None => Ok(Sent::Done),
         }
     }
 }

@@ -48,6 +48,11 @@ pub const CONFIRM: &str = "address.confirm";
 pub const WEBHOOK: &str = "webhook";
 /// The mail's name in the outbox.
 pub const MAIL: &str = "mail";
+/// The site owner's digest's name in the outbox: its deliveries are due at the end of
+/// their period, and go together, one mail for each site.
+pub const DIGEST: &str = "digest";
+/// The most deliveries one digest gathers (past that, the next mail has the rest).
+pub const DIGEST_MAX: i64 = 200;
 
 /// Which destinations are configured, and so which hear of what.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,25 +61,53 @@ pub struct Announce {
     pub webhook: bool,
     /// The mail hears of new comments.
     pub mail: bool,
+    /// With the site owner's digest, its period in milliseconds (else 0): new comments
+    /// go to the digest, not one mail each.
+    pub digest_ms: i64,
 }
 
 impl Announce {
     /// The destinations that `config` configures.
     pub fn of_config(config: &crate::config::Config) -> Announce {
+        let mail = config.smtp_url.is_some();
+        let digest = mail && config.owner_mail == crate::config::OwnerMail::Digest;
         Announce {
             webhook: config.webhook_url.is_some(),
-            mail: config.smtp_url.is_some(),
+            mail,
+            digest_ms: if digest {
+                i64::try_from(config.owner_digest_every.as_millis()).unwrap_or(i64::MAX)
+            } else {
+                0
+            },
         }
     }
 
     /// The destinations that hear of an event of `kind`.
     pub fn of(self, kind: &str) -> impl Iterator<Item = &'static str> {
+        let digest = self.digest_ms > 0;
         [
             (self.webhook && matches!(kind, CREATED | EDITED), WEBHOOK),
-            (self.mail && matches!(kind, CREATED | PUBLISHED), MAIL),
+            (
+                self.mail && (kind == PUBLISHED || kind == CREATED && !digest),
+                MAIL,
+            ),
+            (self.mail && digest && kind == CREATED, DIGEST),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
+    }
+
+    /// When a delivery to `destination` of an event at `now` is due: at once, or, for
+    /// the digest, at the end of the period that `now` is in (periods start at the Unix
+    /// epoch, so an hour's end on the hour).
+    pub fn due(self, destination: &str, now: i64) -> i64 {
+        if destination == DIGEST && self.digest_ms > 0 {
+            now.div_euclid(self.digest_ms)
+                .saturating_add(1)
+                .saturating_mul(self.digest_ms)
+        } else {
+            now
+        }
     }
 }
 
@@ -232,6 +265,16 @@ impl Event {
 pub trait Destination: Send + Sync + std::fmt::Debug + 'static {
     /// Tells `told`.
     fn send(&self, delivery: i64, told: &Told) -> Result<Sent, String>;
+
+    /// Tells all of `told` (one site's) together, `first` being the oldest delivery's
+    /// id: the same for every attempt. A destination that cannot gather them tells each
+    /// (and so, at least once, may tell the first ones again on a retry).
+    fn send_all(&self, first: i64, told: &[Told]) -> Result<Sent, String> {
+        for one in told {
+            self.send(first, one)?;
+        }
+        Ok(Sent::Done)
+    }
 }
 
 /// What became of a delivery that needs no retry.
@@ -290,7 +333,70 @@ pub async fn deliver(store: Store, destinations: Destinations) {
                 tracing::warn!(error = %e, "cannot update the outbox");
             }
         }
+        if let Err(e) = deliver_digest(&store, &destinations).await {
+            tracing::warn!(error = %e, "cannot deliver the digest");
+        }
     }
+}
+
+/// Sends the digest's deliveries that are due, one mail for each site's, then forgets
+/// them, or schedules their next attempt together.
+async fn deliver_digest(store: &Store, destinations: &Destinations) -> Result<(), sqlx::Error> {
+    let due = store.due_digest(Clock::system().now(), LEASE_MS).await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let Some(to) = destinations.get(DIGEST).cloned() else {
+        for delivery in &due {
+            store.delivered(delivery.id).await?;
+        }
+        return Ok(());
+    };
+    // Each site's, with what is left to tell of them.
+    let mut sites: Vec<(String, Vec<(Delivery, Told)>)> = Vec::new();
+    for delivery in due {
+        let Some(told) = Told::of(store, &delivery).await? else {
+            store.delivered(delivery.id).await?;
+            continue;
+        };
+        match sites.iter_mut().find(|(site, _)| *site == told.site) {
+            Some((_, group)) => group.push((delivery, told)),
+            None => sites.push((told.site.clone(), vec![(delivery, told)])),
+        }
+    }
+    for (_, group) in sites {
+        let (deliveries, told): (Vec<Delivery>, Vec<Told>) = group.into_iter().unzip();
+        let first = deliveries[0].id;
+        let to = to.clone();
+        let sent = tokio::task::spawn_blocking(move || to.send_all(first, &told))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        for delivery in &deliveries {
+            match &sent {
+                Ok(_) => store.delivered(delivery.id).await?,
+                Err(why) => settle_failure(store, delivery, why).await?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A delivery that failed: tried again later, or given up after `MAX_ATTEMPTS`.
+async fn settle_failure(store: &Store, delivery: &Delivery, why: &str) -> Result<(), sqlx::Error> {
+    let (id, attempts) = (delivery.id, delivery.attempts);
+    if attempts + 1 >= MAX_ATTEMPTS {
+        tracing::warn!(id, why, "delivery given up after {MAX_ATTEMPTS} attempts");
+        return store.delivered(id).await;
+    }
+    tracing::info!(
+        id,
+        why,
+        attempt = attempts + 1,
+        "delivery failed; will retry"
+    );
+    store
+        .retry_delivery(id, Clock::system().now() + backoff_ms(attempts))
+        .await
 }
 
 /// Sends one delivery, then forgets it, or schedules its next attempt.
@@ -299,7 +405,7 @@ async fn deliver_one(
     destinations: &Destinations,
     delivery: &Delivery,
 ) -> Result<(), sqlx::Error> {
-    let (id, attempts) = (delivery.id, delivery.attempts);
+    let id = delivery.id;
     let Some(to) = destinations.get(&delivery.destination).cloned() else {
         // A destination no longer configured: nothing will send it.
         tracing::info!(id, destination = %delivery.destination, "a delivery for a destination that is not configured, forgotten");
@@ -322,21 +428,7 @@ async fn deliver_one(
             store.refuse_address(&key, Clock::system().now()).await?;
             store.delivered(id).await
         }
-        Err(why) if attempts + 1 >= MAX_ATTEMPTS => {
-            tracing::warn!(id, why, "delivery given up after {MAX_ATTEMPTS} attempts");
-            store.delivered(id).await
-        }
-        Err(why) => {
-            tracing::info!(
-                id,
-                why,
-                attempt = attempts + 1,
-                "delivery failed; will retry"
-            );
-            store
-                .retry_delivery(id, Clock::system().now() + backoff_ms(attempts))
-                .await
-        }
+        Err(why) => settle_failure(store, delivery, &why).await,
     }
 }
 
@@ -349,12 +441,39 @@ mod tests {
         let both = Announce {
             webhook: true,
             mail: true,
+            digest_ms: 0,
         };
         assert_eq!(both.of(CREATED).collect::<Vec<_>>(), [WEBHOOK, MAIL]);
         assert_eq!(both.of(EDITED).collect::<Vec<_>>(), [WEBHOOK]);
         assert_eq!(both.of(PUBLISHED).collect::<Vec<_>>(), [MAIL]);
         assert_eq!(both.of(CONFIRM).count(), 0, "written apart, for the mail");
         assert_eq!(Announce::default().of(CREATED).count(), 0);
+    }
+
+    #[test]
+    fn with_the_digest_new_comments_wait_for_the_end_of_their_hour() {
+        let digest = Announce {
+            webhook: true,
+            mail: true,
+            digest_ms: 3_600_000,
+        };
+        assert_eq!(digest.of(CREATED).collect::<Vec<_>>(), [WEBHOOK, DIGEST]);
+        assert_eq!(
+            digest.of(PUBLISHED).collect::<Vec<_>>(),
+            [MAIL],
+            "replies still go at once"
+        );
+        assert_eq!(digest.of(EDITED).collect::<Vec<_>>(), [WEBHOOK]);
+        let hour = 3_600_000;
+        assert_eq!(
+            digest.due(DIGEST, 5 * hour),
+            6 * hour,
+            "on the hour: the next one"
+        );
+        assert_eq!(digest.due(DIGEST, 5 * hour + 1), 6 * hour);
+        assert_eq!(digest.due(DIGEST, 6 * hour - 1), 6 * hour);
+        assert_eq!(digest.due(MAIL, 5 * hour + 1), 5 * hour + 1);
+        assert_eq!(digest.due(WEBHOOK, 7), 7);
     }
 
     #[test]

@@ -20,12 +20,31 @@ pub struct Delivery {
 }
 
 impl Store {
-    /// The deliveries that are due at `now`, claimed for `lease_ms`, so that no other
-    /// server sends them meanwhile, oldest first.
+    /// The deliveries that are due at `now`, but the digest's, claimed for `lease_ms`,
+    /// so that no other server sends them meanwhile, oldest first.
     pub async fn due_deliveries(
         &self,
         now: i64,
         lease_ms: i64,
+    ) -> Result<Vec<Delivery>, sqlx::Error> {
+        self.claim(now, lease_ms, "<>", 20).await
+    }
+
+    /// The digest's deliveries that are due at `now` (at most `DIGEST_MAX`), claimed
+    /// together for `lease_ms`, oldest first.
+    pub async fn due_digest(&self, now: i64, lease_ms: i64) -> Result<Vec<Delivery>, sqlx::Error> {
+        self.claim(now, lease_ms, "=", crate::notify::DIGEST_MAX)
+            .await
+    }
+
+    /// Claims up to `limit` due deliveries whose destination is (`=`) or is not (`<>`)
+    /// the digest.
+    async fn claim(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        digest: &'static str,
+        limit: i64,
     ) -> Result<Vec<Delivery>, sqlx::Error> {
         let _turn = self.turn().await;
         // One statement claims them; PostgreSQL's servers skip each other's rows rather
@@ -34,12 +53,15 @@ impl Store {
             sqlx::query_as(assembled(format!(
                 "UPDATE outbox SET next_attempt = $1
                  WHERE id IN (SELECT id FROM outbox WHERE next_attempt <= $2
-                              ORDER BY id LIMIT 20 {})
+                              AND destination {digest} $3
+                              ORDER BY id LIMIT $4 {})
                  RETURNING id, kind, comment_id, attempts, destination",
                 if pg { "FOR UPDATE SKIP LOCKED" } else { "" }
             )))
             .bind(now + lease_ms)
             .bind(now)
+            .bind(crate::notify::DIGEST)
+            .bind(limit)
             .fetch_all(db)
             .await?
         });

@@ -273,7 +273,7 @@ macro_rules! create_in {
             )
             .bind(kind)
             .bind(id)
-            .bind(row.now)
+            .bind(row.announce.due(destination, row.now))
             .bind(destination)
             .execute(&mut *$tx)
             .await?;
