@@ -12,10 +12,12 @@
 //! 6. **announce**, through the outbox, in the same transaction.
 //!
 //! Who the commenter is comes only from what their browser holds: their *identity*, a
-//! secret the server gave them with an earlier comment (`NewComment::identity`). It
-//! picks the avatar, and makes them known to first-time moderation once the site owner
-//! approved one of their comments. The e-mail address is stored for the site owner and
-//! decides nothing a poster can see: not the avatar, not the status, not a refusal.
+//! secret the server gave them with an earlier comment (`NewComment::identity`), or the
+//! commenter that its address's owner linked it to by a confirmation link
+//! (`Store::resolve_author`). It picks the avatar, and makes them known to first-time
+//! moderation once the site owner approved one of their comments. The e-mail address is
+//! stored for the site owner and decides nothing a poster can see: not the avatar, not
+//! the status, not a refusal.
 //!
 //! Which paths take which steps:
 //! - a new comment from the API takes them all;
@@ -41,7 +43,7 @@ use crate::{
     AppState,
     config::{BlockAction, Moderation},
     error::ApiError,
-    hex, random_hex, spam,
+    random_hex, spam,
     store::{self, AuthorChange, Created, Edit, NewRow, Rate},
 };
 
@@ -102,11 +104,6 @@ pub fn decide(mode: Moderation, held: bool, known: bool) -> Status {
 /// The keyed hash that stands for an identity in the database.
 fn author_key(secret: &[u8], identity: &str) -> Vec<u8> {
     store::keyed(secret, "author", identity, 16)
-}
-
-/// The avatar of a keyed identity.
-fn avatar(secret: &[u8], author_key: &[u8]) -> String {
-    store::keyed_hex(secret, "avatar", &hex(author_key), 8)
 }
 
 /// The blocklist and the link rule: `Err` to refuse, else whether to hold.
@@ -172,7 +169,12 @@ pub async fn create(
             true,
         ),
     };
-    let author_key = author_key(secret, &identity);
+    // An identity that its address's owner linked to the address's commenter (by its
+    // confirmation link) is that commenter.
+    let author_key = state
+        .store
+        .resolve_author(author_key(secret, &identity))
+        .await?;
     // 4. Moderation, by the thread's site.
     let known = site.moderation == Moderation::FirstTime
         && !held
@@ -220,7 +222,7 @@ pub async fn create(
         edit_hash: edit_token
             .as_ref()
             .map(|t| Sha256::digest(t.as_bytes()).to_vec()),
-        avatar: avatar(secret, &author_key),
+        avatar: store::avatar(secret, &author_key),
         author_key,
         // One of the widget's languages, or none.
         lang: causerie_i18n::locale(&new.lang).map_or("", |l| l.tag),
@@ -440,7 +442,7 @@ pub fn import(
     });
     let avatar = author_key
         .as_deref()
-        .map_or_else(String::new, |key| avatar(secret, key));
+        .map_or_else(String::new, |key| store::avatar(secret, key));
     let row = store::ImportRow {
         source: source.to_owned(),
         source_id: c.source_id,

@@ -12,6 +12,8 @@
 //! - `outbox`: their deliveries are deleted (and every payload is built from the comment
 //!   when it is sent, so that nothing erased is ever announced);
 //! - `known_authors`: their identities are forgotten;
+//! - `mail_addresses`, `muted_threads` and `author_links`: what is known of the address
+//!   for its mail, and the identities its owner linked to it by a confirmation;
 //! - the SQLite file and its WAL: `secure_delete` overwrites freed pages, and a
 //!   checkpoint then truncates the WAL (`Store::scrub`).
 //!
@@ -124,6 +126,11 @@ pub const MAP: &[Column] = &[
     col("mail_addresses", "refused", Nothing),
     col("mail_addresses", "asked", Nothing),
     col("mail_addresses", "stopped", Nothing),
+    col("mail_addresses", "author_key", Pseudonymous),
+    col("author_links", "author_key", Pseudonymous),
+    col("author_links", "canonical", Pseudonymous),
+    col("author_links", "address_key", Pseudonymous),
+    col("author_links", "linked", Nothing),
     col("muted_threads", "address_key", Pseudonymous),
     col("muted_threads", "site", Nothing),
     col("muted_threads", "page", Nothing),

@@ -39,6 +39,8 @@ struct Page<'a> {
     lang: &'static str,
     title: &'static str,
     message: &'a str,
+    /// The comment that a confirmation link is for, with what confirming it means.
+    quote: Option<(&'static str, String)>,
     action: &'static str,
     fields: Vec<(&'static str, String)>,
     buttons: Vec<(&'static str, &'static str, &'static str)>,
@@ -49,6 +51,7 @@ struct Words {
     title: &'static str,
     invalid: &'static str,
     ask_confirm: &'static str,
+    mine: &'static str,
     confirm: &'static str,
     confirmed: &'static str,
     ask_stop: &'static str,
@@ -64,6 +67,7 @@ fn words(lang: Lang) -> Words {
             title: "Replies by e-mail",
             invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours.",
             ask_confirm: "Mail this address when someone replies to your comments?",
+            mine: "Confirm only if you wrote this comment: the comments of the browser that wrote it become yours, with your picture, on each device where you confirm one.",
             confirm: "Yes, mail me",
             confirmed: "Confirmed: you will hear of replies to the comments for which you asked.",
             ask_stop: "Which mail should stop?",
@@ -76,6 +80,7 @@ fn words(lang: Lang) -> Words {
             title: "Réponses par e-mail",
             invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres.",
             ask_confirm: "Écrire à cette adresse quand quelqu’un répond à vos commentaires ?",
+            mine: "Ne confirmez que si vous avez écrit ce commentaire : les commentaires du navigateur qui l’a écrit deviennent les vôtres, avec votre image, sur chaque appareil où vous en confirmez un.",
             confirm: "Oui, écrivez-moi",
             confirmed: "C’est confirmé : vous saurez quand on répond aux commentaires pour lesquels vous l’avez demandé.",
             ask_stop: "Quels e-mails arrêter ?",
@@ -94,6 +99,7 @@ fn say(lang: Lang, status: StatusCode, message: &str) -> Response {
             lang: lang.tag(),
             title: words(lang).title,
             message,
+            quote: None,
             action: "",
             fields: Vec::new(),
             buttons: Vec::new(),
@@ -117,12 +123,31 @@ fn one<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     found.next().is_none().then_some(value)
 }
 
+/// A confirmation link, genuine and unexpired: the address (its keyed hash), the
+/// comment that asked, and the link's signature.
+struct Confirmation {
+    address: Vec<u8>,
+    comment: i64,
+    signature: String,
+}
+
 /// A confirmation link's fields, if it is genuine and unexpired at `now`.
-fn confirmation(key: &LinkKey, fields: &[(String, String)], now: i64) -> Option<(Vec<u8>, String)> {
-    let (k, e, s) = (one(fields, "k")?, one(fields, "e")?, one(fields, "s")?);
-    let expires: i64 = e.parse().ok()?;
-    (key.verifies(&format!("confirm.{k}.{expires}"), s) && now <= expires)
-        .then(|| Some((unhex(k, 16)?, s.to_owned())))
+fn confirmation(key: &LinkKey, fields: &[(String, String)], now: i64) -> Option<Confirmation> {
+    let (k, c, e, s) = (
+        one(fields, "k")?,
+        one(fields, "c")?,
+        one(fields, "e")?,
+        one(fields, "s")?,
+    );
+    let (comment, expires): (i64, i64) = (c.parse().ok()?, e.parse().ok()?);
+    (key.verifies(&format!("confirm.{k}.{comment}.{expires}"), s) && now <= expires)
+        .then(|| {
+            Some(Confirmation {
+                address: unhex(k, 16)?,
+                comment,
+                signature: s.to_owned(),
+            })
+        })
         .flatten()
 }
 
@@ -132,13 +157,27 @@ async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
     let w = words(lang);
     let fields = fields(&uri, &[]);
     let key = LinkKey::new(state.store.secret());
-    let Some((_, signature)) = confirmation(&key, &fields, state.clock.now()) else {
+    let Some(link) = confirmation(&key, &fields, state.clock.now()) else {
         return say(lang, StatusCode::BAD_REQUEST, w.invalid);
     };
-    if !state.store.link_unused(&signature).await.unwrap_or(false) {
+    if !state
+        .store
+        .link_unused(&link.signature)
+        .await
+        .unwrap_or(false)
+    {
         return say(lang, StatusCode::BAD_REQUEST, w.invalid);
     }
-    let keep = ["k", "e", "s"]
+    // The comment that asked, so that the address's owner sees whether it is theirs:
+    // confirming makes its commenter theirs.
+    let asked = match state.store.moderated_one(link.comment).await {
+        Ok(found) => found.filter(|m| !m.comment.deleted).map(|m| m.comment),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the comment of a confirmation link");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let keep = ["k", "c", "e", "s"]
         .into_iter()
         .filter_map(|name| Some((name, one(&fields, name)?.to_owned())))
         .collect();
@@ -148,6 +187,7 @@ async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
             lang: lang.tag(),
             title: w.title,
             message: w.ask_confirm,
+            quote: asked.map(|c| (w.mine, c.text)),
             action: "/mail/confirm",
             fields: keep,
             buttons: vec![("confirm", "1", w.confirm)],
@@ -169,10 +209,14 @@ async fn confirm(
     }
     let key = LinkKey::new(state.store.secret());
     let fields = fields(&uri, &body);
-    let Some((address, signature)) = confirmation(&key, &fields, state.clock.now()) else {
+    let Some(link) = confirmation(&key, &fields, state.clock.now()) else {
         return say(lang, StatusCode::BAD_REQUEST, w.invalid);
     };
-    match state.store.use_link(&signature, state.clock.now()).await {
+    match state
+        .store
+        .use_link(&link.signature, state.clock.now())
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return say(lang, StatusCode::BAD_REQUEST, w.invalid),
         Err(e) => {
@@ -182,7 +226,9 @@ async fn confirm(
     }
     match state
         .store
-        .confirm_address(&address, state.clock.now())
+        .confirm_address(&link.address, link.comment, state.clock.now(), |author| {
+            crate::store::avatar(state.store.secret(), author)
+        })
         .await
     {
         Ok(()) => say(lang, StatusCode::OK, w.confirmed),
@@ -227,6 +273,7 @@ async fn stop_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
             lang: lang.tag(),
             title: w.title,
             message: w.ask_stop,
+            quote: None,
             action: "/mail/stop",
             fields: keep,
             buttons,

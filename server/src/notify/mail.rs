@@ -403,9 +403,11 @@ impl Mailer {
         let key = crate::hex(&told.key);
         let expires = Clock::system().now() + LIFETIME_MS;
         let link = format!(
-            "{}/mail/confirm?k={key}&e={expires}&s={}",
+            "{}/mail/confirm?k={key}&c={}&e={expires}&s={}",
             base.trim_end_matches('/'),
-            self.key.sign(&format!("confirm.{key}.{expires}"))
+            comment.id,
+            self.key
+                .sign(&format!("confirm.{key}.{}.{expires}", comment.id))
         );
         let values = [("site", site.as_str()), ("page", comment.page.as_str())];
         let words = ConfirmWords {

@@ -1,5 +1,13 @@
 //! The addresses that mail goes to, by a keyed hash (`address_key`): confirmed,
 //! refused for good by the SMTP server, stopped by their owner, muted on a thread.
+//!
+//! A confirmed address is also a proof of who a commenter is. The first comment whose
+//! confirmation its address's owner pressed gives the address its commenter (the keyed
+//! hash of that comment's identity). When the owner confirms a comment from another
+//! identity (another browser, another device), that identity is linked to the address's
+//! commenter (`author_links`): its comments, past and to come, are that commenter's,
+//! with one avatar, and known to first-time moderation once either was. Typing the
+//! address proves nothing: only its owner's press of a link mailed to it links.
 
 use super::*;
 
@@ -42,9 +50,118 @@ impl Store {
         Ok(state.unwrap_or_default())
     }
 
-    /// Its owner confirmed the address `key` at `now`: mail may go to it again.
-    pub async fn confirm_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
-        self.mark_address(key, "confirmed", now).await
+    /// Its owner confirmed the address `key` at `now`, from the confirmation link of
+    /// comment `comment`: mail may go to it again, and the comment's commenter is the
+    /// address's: its first, or linked to it, with all of their comments (whose avatar
+    /// `avatar` makes from the commenter's keyed identity).
+    pub async fn confirm_address(
+        &self,
+        key: &[u8],
+        comment: i64,
+        now: i64,
+        avatar: impl Fn(&[u8]) -> String,
+    ) -> Result<(), sqlx::Error> {
+        let _turn = self.turn().await;
+        let secret = self.secret().to_vec();
+        with_db!(self, |db, pg| {
+            let mut tx = db.begin_with(begin(pg)).await?;
+            sqlx::query(
+                "INSERT INTO mail_addresses (address_key, confirmed) VALUES ($1, $2)
+                 ON CONFLICT (address_key) DO UPDATE SET confirmed = $2",
+            )
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            // The comment's commenter, if the comment is still there, with this address.
+            let asked: Option<(Option<Vec<u8>>, String)> = sqlx::query_as(
+                "SELECT author_key, email FROM comments WHERE id = $1 AND deleted = 0",
+            )
+            .bind(comment)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let author = asked
+                .filter(|(_, email)| super::address_key(&secret, email) == key)
+                .and_then(|(author, _)| author);
+            if let Some(author) = author {
+                let own: Option<Vec<u8>> = sqlx::query_scalar(
+                    "SELECT author_key FROM mail_addresses WHERE address_key = $1",
+                )
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+                match own {
+                    None => {
+                        sqlx::query(
+                            "UPDATE mail_addresses SET author_key = $1 WHERE address_key = $2",
+                        )
+                        .bind(&author)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Some(own) if own == author => {}
+                    Some(own) => {
+                        // `author` becomes `own`, and so does whatever was linked to it.
+                        sqlx::query(
+                            "INSERT INTO author_links (author_key, canonical, address_key, linked)
+                             VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (author_key) DO UPDATE
+                             SET canonical = $2, address_key = $3, linked = $4",
+                        )
+                        .bind(&author)
+                        .bind(&own)
+                        .bind(key)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        for (table, column) in [
+                            ("author_links", "canonical"),
+                            ("mail_addresses", "author_key"),
+                        ] {
+                            sqlx::query(assembled(format!(
+                                "UPDATE {table} SET {column} = $1 WHERE {column} = $2"
+                            )))
+                            .bind(&own)
+                            .bind(&author)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        sqlx::query(
+                            "UPDATE comments SET author_key = $1, avatar = $2 WHERE author_key = $3",
+                        )
+                        .bind(&own)
+                        .bind(avatar(&own))
+                        .bind(&author)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO known_authors (author_key, approved)
+                             SELECT $1, approved FROM known_authors WHERE author_key = $2
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&own)
+                        .bind(&author)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The commenter that the keyed identity `author` is: the one its address's owner
+    /// linked it to, or itself.
+    pub async fn resolve_author(&self, author: Vec<u8>) -> Result<Vec<u8>, sqlx::Error> {
+        let linked: Option<Vec<u8>> = with_db!(self, |db| {
+            sqlx::query_scalar("SELECT canonical FROM author_links WHERE author_key = $1")
+                .bind(&author)
+                .fetch_optional(db)
+                .await?
+        });
+        Ok(linked.unwrap_or(author))
     }
 
     /// Its owner stopped all mail to the address `key` at `now`.

@@ -285,6 +285,12 @@ pub fn keyed(secret: &[u8], purpose: &str, value: &str, bytes: usize) -> Vec<u8>
     mac.finalize().into_bytes()[..bytes.min(32)].to_vec()
 }
 
+/// The avatar of a commenter, from the keyed hash of their identity (never from their
+/// address).
+pub fn avatar(secret: &[u8], author_key: &[u8]) -> String {
+    keyed_hex(secret, "avatar", &crate::hex(author_key), 8)
+}
+
 /// `keyed`, in hex.
 pub fn keyed_hex(secret: &[u8], purpose: &str, value: &str, bytes: usize) -> String {
     crate::hex(&keyed(secret, purpose, value, bytes))

@@ -94,9 +94,10 @@ impl Store {
                 .bind(email.as_str())
                 .execute(&mut *tx)
                 .await?;
-            // What is known of the address for its mail: its state and its muted threads.
+            // What is known of the address for its mail: its state, its muted threads, and the
+            // identities it linked.
             let address = super::address_key(self.secret(), email.as_str());
-            for table in ["mail_addresses", "muted_threads"] {
+            for table in ["mail_addresses", "muted_threads", "author_links"] {
                 sqlx::query(assembled(format!(
                     "DELETE FROM {table} WHERE address_key = $1"
                 )))

@@ -279,8 +279,9 @@ macro_rules! create_in {
             .await?;
         }
         if let Some(subscribe) = &row.subscribe {
-            // A confirmation mail, unless the address is confirmed, had one within a
-            // day, or the client asked for too many this hour. The UPDATE decides, so
+            // A confirmation mail, unless the address is confirmed (for this commenter:
+            // its link also proves that the commenter is the address's), had one within
+            // a day, or the client asked for too many this hour. The UPDATE decides, so
             // that two servers cannot both send one.
             sqlx::query(
                 "INSERT INTO mail_addresses (address_key) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -303,12 +304,14 @@ macro_rules! create_in {
                 && sqlx::query(
                     "UPDATE mail_addresses SET asked = $1
                      WHERE address_key = $2
-                       AND (confirmed IS NULL OR refused > confirmed OR stopped > confirmed)
+                       AND (confirmed IS NULL OR refused > confirmed OR stopped > confirmed
+                            OR author_key IS NULL OR author_key <> $4)
                        AND (asked IS NULL OR asked <= $3)",
                 )
                 .bind(row.now)
                 .bind(&subscribe.address)
                 .bind(row.now - CONFIRMATION_EVERY_MS)
+                .bind(&row.author_key)
                 .execute(&mut *$tx)
                 .await?
                 .rows_affected()

@@ -214,7 +214,10 @@ async fn erasing_an_address_forgets_its_mail_state() {
         StatusCode::CREATED
     );
     let key = causerie_server::store::address_key(app.store.secret(), "ana@example.org");
-    app.store.confirm_address(&key, 5).await.unwrap();
+    app.store
+        .confirm_address(&key, 0, 5, |_| String::new())
+        .await
+        .unwrap();
     app.store.mute_thread(&key, "", "/e").await.unwrap();
     assert!(app.store.address(&key).await.unwrap().mailable());
     assert!(app.store.muted(&key, "", "/e").await.unwrap());
@@ -271,9 +274,13 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
     let other = causerie_server::store::address_key(app.store.secret(), "bob@example.org");
     let (k, o) = (hex(&address), hex(&other));
     let expires = app.clock.now() + LIFETIME_MS;
-    let confirm = |k: &str, e: i64, s: &str| format!("k={k}&e={e}&s={s}");
+    let confirm = |k: &str, e: i64, s: &str| format!("k={k}&c=7&e={e}&s={s}");
     let app = &app;
-    let good = confirm(&k, expires, &signer.sign(&format!("confirm.{k}.{expires}")));
+    let good = confirm(
+        &k,
+        expires,
+        &signer.sign(&format!("confirm.{k}.7.{expires}")),
+    );
     let post = |path: &'static str, body: String| async move {
         app.send(
             Request::post(path)
@@ -287,12 +294,23 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
     let refused = post("/mail/confirm", String::new()).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     for forged in [
-        confirm(&o, expires, &signer.sign(&format!("confirm.{k}.{expires}"))),
+        confirm(
+            &o,
+            expires,
+            &signer.sign(&format!("confirm.{k}.7.{expires}")),
+        ),
         confirm(
             &k,
             expires + 1,
-            &signer.sign(&format!("confirm.{k}.{expires}")),
+            &signer.sign(&format!("confirm.{k}.7.{expires}")),
         ),
+        // Signed for another comment: another commenter.
+        confirm(
+            &k,
+            expires,
+            &signer.sign(&format!("confirm.{k}.8.{expires}")),
+        ),
+        confirm(&k, expires, &signer.sign(&format!("confirm.{k}.{expires}"))),
         confirm(&k, expires, &signer.sign(&format!("stop.{k}.0"))),
         confirm(&k, expires, &"0".repeat(64)),
     ] {
@@ -304,7 +322,7 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
     assert!(!app.store.address(&other).await.unwrap().mailable());
     // Expired: a later one works, once.
     let stale = app.clock.now() - 1;
-    let old = confirm(&k, stale, &signer.sign(&format!("confirm.{k}.{stale}")));
+    let old = confirm(&k, stale, &signer.sign(&format!("confirm.{k}.7.{stale}")));
     assert_eq!(
         post("/mail/confirm", old).await.status,
         StatusCode::BAD_REQUEST
@@ -350,6 +368,159 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
     assert!(
         !app.store.address(&address).await.unwrap().mailable(),
         "stopped"
+    );
+}
+
+/// A confirmed address proves who its commenter is. Ana confirms her address from her
+/// laptop, and the site owner approves her comment; a day later she comments from her
+/// phone (another identity), which gets a confirmation of its own, and until she presses
+/// it, that comment is a stranger's: held, with an avatar of its own. Once she does, it
+/// is hers (her avatar, then and after), and the phone's next comment is published at
+/// once. Someone who only types her address stays a stranger; erasing her address
+/// forgets the link.
+#[tokio::test]
+async fn a_confirmed_address_makes_each_of_its_owners_browsers_one_commenter() {
+    use causerie_server::moderate::{LIFETIME_MS, LinkKey};
+    let app = spawn(&[
+        "--smtp-url",
+        "smtp://127.0.0.1:9",
+        "--mail-from",
+        "comments@example.org",
+        "--moderation",
+        "first-time",
+    ])
+    .await;
+    let signer = LinkKey::new(app.store.secret());
+    let address = causerie_server::store::address_key(app.store.secret(), "ana@example.org");
+    let k = hex(&address);
+    let (app, signer, k) = (&app, &signer, k.as_str());
+    let post = |text: &'static str, identity: Option<String>| async move {
+        let mut body = json!({"page": "/p", "comment": text, "author": "Ana",
+                              "email": "Ana@example.org", "notify": true});
+        if let Some(identity) = identity {
+            body["identity"] = json!(identity);
+        }
+        let reply = app.post(body.to_string(), None).await;
+        assert!(reply.status.is_success(), "{}", reply.text());
+        reply.json()
+    };
+    let press = |comment: i64| async move {
+        let expires = app.clock.now() + LIFETIME_MS;
+        let signature = signer.sign(&format!("confirm.{k}.{comment}.{expires}"));
+        let link = format!("/mail/confirm?k={k}&c={comment}&e={expires}&s={signature}");
+        let page = app.get(&link).await.text();
+        assert!(
+            page.contains("Confirm only if you wrote this comment"),
+            "{page}"
+        );
+        let form = link.split_once('?').unwrap().1.to_owned();
+        let done = app
+            .send(
+                Request::post("/mail/confirm")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header("sec-fetch-site", "same-origin")
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+        page
+    };
+    // Every post queues the owner's mail; the rest of the outbox is confirmations.
+    let posts = std::sync::atomic::AtomicI64::new(0);
+    let posts = &posts;
+    let post = |text: &'static str, identity: Option<String>| async move {
+        posts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        post(text, identity).await
+    };
+    let confirmations = || async {
+        app.store.pending_deliveries().await.unwrap()
+            - posts.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let author_key =
+        |identity: &str| causerie_server::store::keyed(app.store.secret(), "author", identity, 16);
+
+    // The laptop.
+    let laptop = post("Depuis mon ordinateur", None).await;
+    let laptop_identity = laptop["identity"].as_str().unwrap().to_owned();
+    let first = laptop["id"].as_i64().unwrap();
+    assert_eq!(confirmations().await, 1);
+    let page = press(first).await;
+    assert!(
+        page.contains("Depuis mon ordinateur"),
+        "the page shows the comment: {page}"
+    );
+    app.store
+        .approve(&[first], app.clock.now(), Default::default())
+        .await
+        .unwrap();
+    let again = post("Encore depuis l'ordinateur", Some(laptop_identity.clone())).await;
+    assert_eq!(again["status"], "published", "known");
+    assert_eq!(
+        confirmations().await,
+        1,
+        "a confirmed commenter needs no confirmation"
+    );
+    let avatar = laptop["avatar"].clone();
+    assert_eq!(again["avatar"], avatar);
+
+    // A stranger who types her address, the same day: held, another avatar, no mail
+    // (one confirmation a day reaches an address).
+    let stranger = post("Je me fais passer pour Ana", None).await;
+    assert_eq!(stranger["status"], "pending");
+    assert_ne!(stranger["avatar"], avatar);
+    assert_eq!(confirmations().await, 1);
+
+    // The phone, the next day: a stranger too, until Ana presses its own link.
+    app.clock.advance(25 * 3_600_000);
+    let phone = post("Depuis mon téléphone", None).await;
+    let phone_identity = phone["identity"].as_str().unwrap().to_owned();
+    let phone_id = phone["id"].as_i64().unwrap();
+    assert_eq!(phone["status"], "pending");
+    assert_ne!(phone["avatar"], avatar);
+    assert_eq!(
+        confirmations().await,
+        2,
+        "the phone's comment asks to be confirmed"
+    );
+    press(phone_id).await;
+    let thread = app.get("/api/v1/comments?page=/p").await.json();
+    assert_eq!(
+        thread["total"], 2,
+        "the phone's first comment is still held"
+    );
+    let held = app.store.moderated_one(phone_id).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(&held.comment.avatar).unwrap(),
+        avatar,
+        "now hers"
+    );
+    let next = post("Encore depuis le téléphone", Some(phone_identity.clone())).await;
+    assert_eq!(next["status"], "published", "known, as Ana");
+    assert_eq!(next["avatar"], avatar);
+    assert_eq!(
+        confirmations().await,
+        2,
+        "the phone is hers: no more confirmation"
+    );
+    // The stranger's identity stays a stranger's.
+    let stranger_identity = stranger["identity"].as_str().unwrap().to_owned();
+    let stranger_again = post("Toujours pas Ana", Some(stranger_identity)).await;
+    assert_eq!(stranger_again["status"], "pending");
+    assert_ne!(stranger_again["avatar"], avatar);
+
+    // Erasing her address forgets the link.
+    let phone_key = author_key(&phone_identity);
+    let laptop_key = author_key(&laptop_identity);
+    assert_eq!(
+        app.store.resolve_author(phone_key.clone()).await.unwrap(),
+        laptop_key
+    );
+    let email = causerie_server::store::Email::parse("ana@example.org").unwrap();
+    app.store.erase(&email).await.unwrap();
+    assert_eq!(
+        app.store.resolve_author(phone_key.clone()).await.unwrap(),
+        phone_key
     );
 }
 
