@@ -21,7 +21,7 @@ use crate::{
     AppState,
     admin::{page, same_origin},
     moderate::LinkKey,
-    text::Lang,
+    notify::words::{self, MailWords},
     unhex,
 };
 
@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "mail_link.html")]
 struct Page<'a> {
     lang: &'static str,
+    dir: &'static str,
     title: &'static str,
     message: &'a str,
     /// The comment that a confirmation link is for, with what confirming it means.
@@ -46,58 +47,13 @@ struct Page<'a> {
     buttons: Vec<(&'static str, &'static str, &'static str)>,
 }
 
-/// The words of the pages, in the reader's language.
-struct Words {
-    title: &'static str,
-    invalid: &'static str,
-    ask_confirm: &'static str,
-    mine: &'static str,
-    confirm: &'static str,
-    confirmed: &'static str,
-    ask_stop: &'static str,
-    mute: &'static str,
-    stop_all: &'static str,
-    muted: &'static str,
-    stopped: &'static str,
-}
-
-fn words(lang: Lang) -> Words {
-    match lang {
-        Lang::En => Words {
-            title: "Replies by e-mail",
-            invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours.",
-            ask_confirm: "Mail this address when someone replies to your comments?",
-            mine: "Confirm only if you wrote this comment: the comments of the browser that wrote it become yours, with your picture, on each device where you confirm one.",
-            confirm: "Yes, mail me",
-            confirmed: "Confirmed: you will hear of replies to the comments for which you asked.",
-            ask_stop: "Which mail should stop?",
-            mute: "Replies from this page",
-            stop_all: "All mail to this address",
-            muted: "Done: no more replies from this page.",
-            stopped: "Done: this address gets no more mail.",
-        },
-        Lang::Fr => Words {
-            title: "Réponses par e-mail",
-            invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres.",
-            ask_confirm: "Écrire à cette adresse quand quelqu’un répond à vos commentaires ?",
-            mine: "Ne confirmez que si vous avez écrit ce commentaire : les commentaires du navigateur qui l’a écrit deviennent les vôtres, avec votre image, sur chaque appareil où vous en confirmez un.",
-            confirm: "Oui, écrivez-moi",
-            confirmed: "C’est confirmé : vous saurez quand on répond aux commentaires pour lesquels vous l’avez demandé.",
-            ask_stop: "Quels e-mails arrêter ?",
-            mute: "Les réponses de cette page",
-            stop_all: "Tous les e-mails à cette adresse",
-            muted: "C’est fait : plus de réponses de cette page.",
-            stopped: "C’est fait : cette adresse ne reçoit plus rien.",
-        },
-    }
-}
-
-fn say(lang: Lang, status: StatusCode, message: &str) -> Response {
+fn say(w: &MailWords, status: StatusCode, message: &str) -> Response {
     page(
         status,
         &Page {
-            lang: lang.tag(),
-            title: words(lang).title,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            title: w.page_title,
             message,
             quote: None,
             action: "",
@@ -153,12 +109,11 @@ fn confirmation(key: &LinkKey, fields: &[(String, String)], now: i64) -> Option<
 
 /// `GET /mail/confirm?k&e&s`: the question and its button.
 async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let lang = Lang::of(None, &headers);
-    let w = words(lang);
     let fields = fields(&uri, &[]);
+    let w = words::of_page(one(&fields, "l"), &headers);
     let key = LinkKey::new(state.store.secret());
     let Some(link) = confirmation(&key, &fields, state.clock.now()) else {
-        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return say(w, StatusCode::BAD_REQUEST, w.invalid);
     };
     if !state
         .store
@@ -166,7 +121,7 @@ async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
         .await
         .unwrap_or(false)
     {
-        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return say(w, StatusCode::BAD_REQUEST, w.invalid);
     }
     // The comment that asked, so that the address's owner sees whether it is theirs:
     // confirming makes its commenter theirs.
@@ -177,20 +132,21 @@ async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let keep = ["k", "c", "e", "s"]
+    let keep = ["k", "c", "e", "s", "l"]
         .into_iter()
         .filter_map(|name| Some((name, one(&fields, name)?.to_owned())))
         .collect();
     page(
         StatusCode::OK,
         &Page {
-            lang: lang.tag(),
-            title: w.title,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            title: w.page_title,
             message: w.ask_confirm,
             quote: asked.map(|c| (w.mine, c.text)),
             action: "/mail/confirm",
             fields: keep,
-            buttons: vec![("confirm", "1", w.confirm)],
+            buttons: vec![("confirm", "1", w.confirm_button)],
         },
     )
 }
@@ -202,15 +158,14 @@ async fn confirm(
     uri: Uri,
     body: axum::body::Bytes,
 ) -> Response {
-    let lang = Lang::of(None, &headers);
-    let w = words(lang);
+    let fields = fields(&uri, &body);
+    let w = words::of_page(one(&fields, "l"), &headers);
     if !same_origin(&headers) {
-        return say(lang, StatusCode::FORBIDDEN, w.invalid);
+        return say(w, StatusCode::FORBIDDEN, w.invalid);
     }
     let key = LinkKey::new(state.store.secret());
-    let fields = fields(&uri, &body);
     let Some(link) = confirmation(&key, &fields, state.clock.now()) else {
-        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return say(w, StatusCode::BAD_REQUEST, w.invalid);
     };
     match state
         .store
@@ -218,7 +173,7 @@ async fn confirm(
         .await
     {
         Ok(true) => {}
-        Ok(false) => return say(lang, StatusCode::BAD_REQUEST, w.invalid),
+        Ok(false) => return say(w, StatusCode::BAD_REQUEST, w.invalid),
         Err(e) => {
             tracing::error!(error = %e, "cannot record a confirmation link");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -231,7 +186,7 @@ async fn confirm(
         })
         .await
     {
-        Ok(()) => say(lang, StatusCode::OK, w.confirmed),
+        Ok(()) => say(w, StatusCode::OK, w.confirmed),
         Err(e) => {
             tracing::error!(error = %e, "cannot confirm an address");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -251,14 +206,13 @@ fn stopping(key: &LinkKey, fields: &[(String, String)]) -> Option<(Vec<u8>, i64)
 
 /// `GET /mail/stop?k&t&s`: which mail to stop, this thread's or all.
 async fn stop_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let lang = Lang::of(None, &headers);
-    let w = words(lang);
     let fields = fields(&uri, &[]);
+    let w = words::of_page(one(&fields, "l"), &headers);
     let key = LinkKey::new(state.store.secret());
     let Some((_, thread)) = stopping(&key, &fields) else {
-        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return say(w, StatusCode::BAD_REQUEST, w.invalid);
     };
-    let keep = ["k", "t", "s"]
+    let keep = ["k", "t", "s", "l"]
         .into_iter()
         .filter_map(|name| Some((name, one(&fields, name)?.to_owned())))
         .collect();
@@ -266,12 +220,13 @@ async fn stop_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
     if thread != 0 {
         buttons.push(("what", "thread", w.mute));
     }
-    buttons.push(("what", "all", w.stop_all));
+    buttons.push(("what", "all", w.stop));
     page(
         StatusCode::OK,
         &Page {
-            lang: lang.tag(),
-            title: w.title,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            title: w.page_title,
             message: w.ask_stop,
             quote: None,
             action: "/mail/stop",
@@ -288,19 +243,18 @@ async fn stop(
     uri: Uri,
     body: axum::body::Bytes,
 ) -> Response {
-    let lang = Lang::of(None, &headers);
-    let w = words(lang);
-    let key = LinkKey::new(state.store.secret());
     let fields = fields(&uri, &body);
+    let w = words::of_page(one(&fields, "l"), &headers);
+    let key = LinkKey::new(state.store.secret());
     let Some((address, thread)) = stopping(&key, &fields) else {
-        return say(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return say(w, StatusCode::BAD_REQUEST, w.invalid);
     };
     let now = state.clock.now();
     // One click (RFC 8058) stops what the link names: the mail's header names all.
     let what = match (one(&fields, "what"), one(&fields, "List-Unsubscribe")) {
         (Some("thread"), _) if thread != 0 => "thread",
         (Some("all"), _) | (None, Some("One-Click")) => "all",
-        _ => return say(lang, StatusCode::BAD_REQUEST, w.invalid),
+        _ => return say(w, StatusCode::BAD_REQUEST, w.invalid),
     };
     let done = if what == "all" {
         state
@@ -320,7 +274,7 @@ async fn stop(
         }
     };
     match done {
-        Ok(message) => say(lang, StatusCode::OK, message),
+        Ok(message) => say(w, StatusCode::OK, message),
         Err(e) => {
             tracing::error!(error = %e, "cannot stop an address's mail");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -403,11 +403,12 @@ impl Mailer {
         let key = crate::hex(&told.key);
         let expires = Clock::system().now() + LIFETIME_MS;
         let link = format!(
-            "{}/mail/confirm?k={key}&c={}&e={expires}&s={}",
+            "{}/mail/confirm?k={key}&c={}&e={expires}&s={}&l={}",
             base.trim_end_matches('/'),
             comment.id,
             self.key
-                .sign(&format!("confirm.{key}.{}.{expires}", comment.id))
+                .sign(&format!("confirm.{key}.{}.{expires}", comment.id)),
+            w.tag
         );
         let values = [("site", site.as_str()), ("page", comment.page.as_str())];
         let words = ConfirmWords {
@@ -447,9 +448,10 @@ impl Mailer {
         let key = crate::hex(&to.key);
         let stop = |thread: i64| {
             format!(
-                "{}/mail/stop?k={key}&t={thread}&s={}",
+                "{}/mail/stop?k={key}&t={thread}&s={}&l={}",
                 base.trim_end_matches('/'),
-                self.key.sign(&format!("stop.{key}.{thread}"))
+                self.key.sign(&format!("stop.{key}.{thread}")),
+                w.tag
             )
         };
         let values = [

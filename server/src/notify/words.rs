@@ -1,6 +1,7 @@
-//! The words of a commenter's mails, in each language the widget speaks: the language
-//! the commenter wrote in (`lang` of their comment), else English. `{site}`, `{page}`,
-//! `{author}` and `{name}` are filled in, then the whole is escaped by the templates.
+//! The words of a commenter's mails, and of the pages their links open, in each language
+//! the widget speaks: the language the commenter wrote in (`lang` of their comment),
+//! else English. `{site}`, `{page}`, `{author}` and `{name}` are filled in, then the
+//! whole is escaped by the templates.
 
 /// One language's words.
 pub struct MailWords {
@@ -18,16 +19,41 @@ pub struct MailWords {
     pub stop: &'static str,
     pub why: &'static str,
     pub footer: &'static str,
+    // The pages of the commenter's links (`subscribe.rs`); `mute` and `stop` are their
+    // buttons too.
+    pub page_title: &'static str,
+    pub invalid: &'static str,
+    pub ask_confirm: &'static str,
+    /// What confirming a comment means: its browser's comments become the address's.
+    pub mine: &'static str,
+    pub confirm_button: &'static str,
+    pub confirmed: &'static str,
+    pub ask_stop: &'static str,
+    pub muted: &'static str,
+    pub stopped: &'static str,
 }
 
 /// The words of `tag`'s language (`fr-CA` gives French), else English.
 pub fn of(tag: &str) -> &'static MailWords {
+    find(tag).unwrap_or(&WORDS[0])
+}
+
+/// The words of `tag`'s language, if it is one of them.
+fn find(tag: &str) -> Option<&'static MailWords> {
     let primary = tag
         .split(['-', '_'])
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    WORDS.iter().find(|w| w.tag == primary).unwrap_or(&WORDS[0])
+    WORDS.iter().find(|w| w.tag == primary)
+}
+
+/// The words of a link's page: the mail's language (`l`, which its links carry), else
+/// the first of `Accept-Language` that the mails speak, else English.
+pub fn of_page(l: Option<&str>, headers: &axum::http::HeaderMap) -> &'static MailWords {
+    l.and_then(find)
+        .or_else(|| crate::text::accepted(headers).into_iter().find_map(find))
+        .unwrap_or(&WORDS[0])
 }
 
 /// `text` with each `{name}` of `values` filled in.
@@ -54,6 +80,15 @@ const WORDS: [MailWords; 12] = [
         stop: "No more email at all",
         why: "You get this email because you asked to hear of replies.",
         footer: "Causerie, the comments of {site}.",
+        page_title: "Replies by email",
+        invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours.",
+        ask_confirm: "Email this address when someone replies to your comments?",
+        mine: "Confirm only if you wrote this comment: the comments of the browser that wrote it become yours, with your picture, on each device where you confirm one.",
+        confirm_button: "Yes, email me",
+        confirmed: "Confirmed: you will hear of replies to the comments for which you asked.",
+        ask_stop: "Which email should stop?",
+        muted: "Done: no more replies from this page.",
+        stopped: "Done: this address gets no more email.",
     },
     MailWords {
         tag: "fr",
@@ -69,6 +104,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Plus aucun e-mail",
         why: "Vous recevez cet e-mail parce que vous avez demandé à être prévenu des réponses.",
         footer: "Causerie, les commentaires de {site}.",
+        page_title: "Réponses par e-mail",
+        invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres.",
+        ask_confirm: "Écrire à cette adresse quand quelqu’un répond à vos commentaires ?",
+        mine: "Ne confirmez que si vous avez écrit ce commentaire : les commentaires du navigateur qui l’a écrit deviennent les vôtres, avec votre image, sur chaque appareil où vous en confirmez un.",
+        confirm_button: "Oui, écrivez-moi",
+        confirmed: "C’est confirmé : vous saurez quand on répond aux commentaires pour lesquels vous l’avez demandé.",
+        ask_stop: "Quels e-mails arrêter ?",
+        muted: "C’est fait : plus de réponses de cette page.",
+        stopped: "C’est fait : cette adresse ne reçoit plus rien.",
     },
     MailWords {
         tag: "de",
@@ -84,6 +128,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Gar keine E-Mails mehr",
         why: "Sie erhalten diese E-Mail, weil Sie um Benachrichtigung bei Antworten gebeten haben.",
         footer: "Causerie, die Kommentare von {site}.",
+        page_title: "Antworten per E-Mail",
+        invalid: "Dieser Link öffnet nichts: Er wurde schon benutzt, ist abgelaufen oder stammt nicht von uns.",
+        ask_confirm: "Diese Adresse benachrichtigen, wenn jemand auf Ihre Kommentare antwortet?",
+        mine: "Bestätigen Sie nur, wenn Sie diesen Kommentar geschrieben haben: Die Kommentare des Browsers, der ihn schrieb, werden dann Ihre, mit Ihrem Bild, auf jedem Gerät, auf dem Sie einen bestätigen.",
+        confirm_button: "Ja, benachrichtigen Sie mich",
+        confirmed: "Bestätigt: Sie erfahren von Antworten auf die Kommentare, für die Sie es wünschten.",
+        ask_stop: "Welche E-Mails sollen aufhören?",
+        muted: "Erledigt: keine Antworten mehr von dieser Seite.",
+        stopped: "Erledigt: Diese Adresse erhält keine E-Mails mehr.",
     },
     MailWords {
         tag: "es",
@@ -99,6 +152,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Ningún correo más",
         why: "Recibe este correo porque pidió que le avisaran de las respuestas.",
         footer: "Causerie, los comentarios de {site}.",
+        page_title: "Respuestas por correo",
+        invalid: "Este enlace no abre nada: ya se usó, caducó o no es nuestro.",
+        ask_confirm: "¿Escribir a esta dirección cuando alguien responda a sus comentarios?",
+        mine: "Confirme solo si usted escribió este comentario: los comentarios del navegador que lo escribió pasan a ser suyos, con su imagen, en cada dispositivo donde confirme uno.",
+        confirm_button: "Sí, escríbanme",
+        confirmed: "Confirmado: sabrá de las respuestas a los comentarios en los que lo pidió.",
+        ask_stop: "¿Qué correos deben parar?",
+        muted: "Hecho: no más respuestas de esta página.",
+        stopped: "Hecho: esta dirección ya no recibe correos.",
     },
     MailWords {
         tag: "it",
@@ -114,6 +176,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Nessuna email in più",
         why: "Ricevi questa email perché hai chiesto di essere avvisato delle risposte.",
         footer: "Causerie, i commenti di {site}.",
+        page_title: "Risposte via email",
+        invalid: "Questo link non apre nulla: è già stato usato, è scaduto o non è nostro.",
+        ask_confirm: "Scrivere a questo indirizzo quando qualcuno risponde ai tuoi commenti?",
+        mine: "Conferma solo se hai scritto tu questo commento: i commenti del browser che l’ha scritto diventano tuoi, con la tua immagine, su ogni dispositivo dove ne confermi uno.",
+        confirm_button: "Sì, scrivetemi",
+        confirmed: "Confermato: saprai delle risposte ai commenti per cui l’hai chiesto.",
+        ask_stop: "Quali email fermare?",
+        muted: "Fatto: niente più risposte da questa pagina.",
+        stopped: "Fatto: questo indirizzo non riceve più email.",
     },
     MailWords {
         tag: "pt",
@@ -129,6 +200,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Nenhum e-mail mais",
         why: "Você recebe este e-mail porque pediu para ser avisado das respostas.",
         footer: "Causerie, os comentários de {site}.",
+        page_title: "Respostas por e-mail",
+        invalid: "Este link não abre nada: já foi usado, expirou ou não é nosso.",
+        ask_confirm: "Escrever para este endereço quando alguém responder aos seus comentários?",
+        mine: "Confirme apenas se você escreveu este comentário: os comentários do navegador que o escreveu passam a ser seus, com sua imagem, em cada dispositivo onde você confirmar um.",
+        confirm_button: "Sim, me escrevam",
+        confirmed: "Confirmado: você saberá das respostas aos comentários em que pediu.",
+        ask_stop: "Quais e-mails devem parar?",
+        muted: "Pronto: chega de respostas desta página.",
+        stopped: "Pronto: este endereço não recebe mais e-mails.",
     },
     MailWords {
         tag: "nl",
@@ -144,6 +224,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Helemaal geen e-mail meer",
         why: "U krijgt deze e-mail omdat u vroeg om bericht bij reacties.",
         footer: "Causerie, de reacties van {site}.",
+        page_title: "Reacties per e-mail",
+        invalid: "Deze link opent niets: hij is al gebruikt, verlopen of niet van ons.",
+        ask_confirm: "Dit adres mailen wanneer iemand op uw reacties antwoordt?",
+        mine: "Bevestig alleen als u deze reactie schreef: de reacties van de browser die haar schreef worden dan de uwe, met uw afbeelding, op elk apparaat waar u er een bevestigt.",
+        confirm_button: "Ja, mail mij",
+        confirmed: "Bevestigd: u hoort van antwoorden op de reacties waarvoor u het vroeg.",
+        ask_stop: "Welke e-mail moet stoppen?",
+        muted: "Klaar: geen antwoorden meer van deze pagina.",
+        stopped: "Klaar: dit adres krijgt geen e-mail meer.",
     },
     MailWords {
         tag: "pl",
@@ -159,6 +248,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Żadnych wiadomości",
         why: "Dostajesz tę wiadomość, bo prosisz o powiadomienia o odpowiedziach.",
         footer: "Causerie, komentarze {site}.",
+        page_title: "Odpowiedzi e-mailem",
+        invalid: "Ten link niczego nie otwiera: został już użyty, wygasł albo nie jest nasz.",
+        ask_confirm: "Pisać na ten adres, gdy ktoś odpowie na Twoje komentarze?",
+        mine: "Potwierdź tylko, jeśli to Ty napisałeś ten komentarz: komentarze przeglądarki, w której powstał, staną się Twoje, z Twoim obrazkiem, na każdym urządzeniu, na którym potwierdzisz jeden z nich.",
+        confirm_button: "Tak, piszcie do mnie",
+        confirmed: "Potwierdzone: dowiesz się o odpowiedziach na komentarze, przy których o to prosiłeś.",
+        ask_stop: "Które e-maile zatrzymać?",
+        muted: "Gotowe: koniec odpowiedzi z tej strony.",
+        stopped: "Gotowe: ten adres nie dostaje już e-maili.",
     },
     MailWords {
         tag: "ru",
@@ -174,6 +272,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Больше никаких писем",
         why: "Вы получили это письмо, потому что просили сообщать об ответах.",
         footer: "Causerie, комментарии {site}.",
+        page_title: "Ответы по почте",
+        invalid: "Эта ссылка ничего не открывает: она уже использована, устарела или не наша.",
+        ask_confirm: "Писать на этот адрес, когда кто-то отвечает на ваши комментарии?",
+        mine: "Подтверждайте, только если этот комментарий написали вы: комментарии браузера, в котором он написан, станут вашими, с вашей картинкой, на каждом устройстве, где вы подтвердите один из них.",
+        confirm_button: "Да, пишите мне",
+        confirmed: "Подтверждено: вы узнаете об ответах на комментарии, для которых вы это просили.",
+        ask_stop: "Какие письма прекратить?",
+        muted: "Готово: больше никаких ответов с этой страницы.",
+        stopped: "Готово: этот адрес больше не получает писем.",
     },
     MailWords {
         tag: "uk",
@@ -189,6 +296,15 @@ const WORDS: [MailWords; 12] = [
         stop: "Більше жодних листів",
         why: "Ви отримали цей лист, бо просили повідомляти про відповіді.",
         footer: "Causerie, коментарі {site}.",
+        page_title: "Відповіді поштою",
+        invalid: "Це посилання нічого не відкриває: його вже використано, воно застаріло або воно не наше.",
+        ask_confirm: "Писати на цю адресу, коли хтось відповідає на ваші коментарі?",
+        mine: "Підтверджуйте, лише якщо цей коментар написали ви: коментарі браузера, у якому його написано, стануть вашими, з вашим зображенням, на кожному пристрої, де ви підтвердите один із них.",
+        confirm_button: "Так, пишіть мені",
+        confirmed: "Підтверджено: ви дізнаєтеся про відповіді на коментарі, для яких ви це просили.",
+        ask_stop: "Які листи припинити?",
+        muted: "Готово: більше жодних відповідей з цієї сторінки.",
+        stopped: "Готово: ця адреса більше не отримує листів.",
     },
     MailWords {
         tag: "ar",
@@ -204,6 +320,15 @@ const WORDS: [MailWords; 12] = [
         stop: "لا مزيد من البريد إطلاقًا",
         why: "تصلك هذه الرسالة لأنك طلبت إعلامك بالردود.",
         footer: "Causerie، تعليقات {site}.",
+        page_title: "الردود بالبريد الإلكتروني",
+        invalid: "هذا الرابط لا يفتح شيئًا: استُخدم من قبل، أو انتهت صلاحيته، أو ليس من روابطنا.",
+        ask_confirm: "هل نراسل هذا العنوان عندما يرد أحد على تعليقاتك؟",
+        mine: "لا تؤكد إلا إذا كنت كاتب هذا التعليق: تصبح تعليقات المتصفح الذي كتبه تعليقاتك، بصورتك، على كل جهاز تؤكد فيه تعليقًا.",
+        confirm_button: "نعم، راسلوني",
+        confirmed: "تم التأكيد: ستعرف بالردود على التعليقات التي طلبت ذلك لها.",
+        ask_stop: "أي رسائل نوقف؟",
+        muted: "تم: لا مزيد من الردود من هذه الصفحة.",
+        stopped: "تم: لن يتلقى هذا العنوان أي رسائل بعد الآن.",
     },
     MailWords {
         tag: "ja",
@@ -219,6 +344,15 @@ const WORDS: [MailWords; 12] = [
         stop: "すべてのメールを止める",
         why: "返信の通知を希望されたため、このメールをお送りしています。",
         footer: "Causerie — {site} のコメント",
+        page_title: "返信のメール通知",
+        invalid: "このリンクでは何も開けません。すでに使われたか、期限が切れたか、当サイトのものではありません。",
+        ask_confirm: "あなたのコメントに返信があったとき、このアドレスにメールしますか？",
+        mine: "このコメントを書いたのがあなたの場合だけ確認してください。書いたブラウザーのコメントがあなたのものになり、確認した各端末で同じ画像になります。",
+        confirm_button: "はい、メールしてください",
+        confirmed: "確認しました。お求めのコメントへの返信をお知らせします。",
+        ask_stop: "どのメールを止めますか？",
+        muted: "完了しました。このページからの返信はもう届きません。",
+        stopped: "完了しました。このアドレスにはもうメールを送りません。",
     },
 ];
 
@@ -246,6 +380,16 @@ mod tests {
                 words.tag
             );
         }
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("accept-language", "xx, uk;q=0.9, en;q=0.8".parse().unwrap());
+        assert_eq!(of_page(None, &headers).tag, "uk");
+        assert_eq!(
+            of_page(Some("ar"), &headers).tag,
+            "ar",
+            "the mail's own first"
+        );
+        assert_eq!(of_page(Some("xx"), &headers).tag, "uk");
+        assert_eq!(of_page(None, &Default::default()).tag, "en");
         assert_eq!(of("fr-CA").tag, "fr");
         assert_eq!(of("xx").tag, "en");
         assert_eq!(

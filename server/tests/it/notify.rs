@@ -338,6 +338,30 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
         "used once"
     );
 
+    // A link's page speaks its mail's language (`l`), else the browser's.
+    let signed = signer.sign(&format!("stop.{k}.0"));
+    let arabic = app
+        .get(&format!("/mail/stop?k={k}&t=0&s={signed}&l=ar"))
+        .await
+        .text();
+    assert!(
+        arabic.contains(r#"lang="ar" dir="rtl""#) && arabic.contains("أي رسائل نوقف؟"),
+        "{arabic}"
+    );
+    let german = app
+        .send(
+            Request::get(format!("/mail/stop?k={k}&t=0&s={signed}"))
+                .header(header::ACCEPT_LANGUAGE, "de-AT, en;q=0.5")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text();
+    assert!(
+        german.contains("Welche E-Mails sollen aufhören?"),
+        "{german}"
+    );
+
     // Stop: forged, then genuine with one click.
     let stop = |k: &str, t: i64, s: &str| format!("/mail/stop?k={k}&t={t}&s={s}");
     let one_click = |uri: String| {
