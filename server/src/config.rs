@@ -162,6 +162,11 @@ pub struct Config {
     #[arg(long, env = "CAUSERIE_OWNER_MAIL", value_enum, default_value_t = OwnerMail::Held)]
     pub owner_mail: OwnerMail,
 
+    /// The language of the site owner's mails: one of the widget's (`en`, `fr`, `de`,
+    /// `es`, `it`, `pt`, `nl`, `pl`, `ru`, `uk`, `ar`, `ja`).
+    #[arg(long, env = "CAUSERIE_OWNER_LANG", default_value = "en", value_parser = owner_lang)]
+    pub owner_lang: String,
+
     /// With `--owner-mail digest`, how often the digest goes: `1h` (on the hour), or
     /// minutes (`30`), or `90s`, `15m`, `2h`.
     #[arg(long, env = "CAUSERIE_OWNER_DIGEST_EVERY", default_value = "1h", value_parser = digest_period)]
@@ -526,6 +531,18 @@ fn duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?}: at most a year (8784h)"));
     }
     Ok(duration)
+}
+
+/// One of the widget's languages, by its tag.
+fn owner_lang(text: &str) -> Result<String, String> {
+    causerie_i18n::LOCALES
+        .iter()
+        .find(|l| l.tag == text.trim().to_ascii_lowercase())
+        .map(|l| l.tag.to_owned())
+        .ok_or_else(|| {
+            let tags: Vec<&str> = causerie_i18n::LOCALES.iter().map(|l| l.tag).collect();
+            format!("{text:?} is not one of {}", tags.join(", "))
+        })
 }
 
 /// A digest's period: a duration of at least a second.

@@ -136,6 +136,7 @@ fn destinations(
             ca.as_deref(),
             from.clone(),
             owners,
+            &config.owner_lang,
             config.owner_mail,
             config.public_url.clone(),
             causerie_server::moderate::LinkKey::new(state.store.secret()),

@@ -294,7 +294,7 @@ async fn the_site_owner_gets_one_digest_for_each_period() {
     let (subject, plain, headers) = &mails[0];
     assert_eq!(
         subject,
-        &format!("[127.0.0.1:{port}] 3 new comments, 1 waits for you")
+        &format!("[127.0.0.1:{port}] New comments: 3 · to approve: 1")
     );
     let header = |name: &str| {
         headers
@@ -324,11 +324,17 @@ async fn the_site_owner_gets_one_digest_for_each_period() {
     assert_eq!(plain.matches("Publish it: ").count(), 1, "{plain}");
     assert_eq!(plain.matches("Delete it: ").count(), 3, "{plain}");
     assert_eq!(
-        plain.matches("== Waits for your approval").count(),
+        plain
+            .matches("== Waits for your approval, on the page")
+            .count(),
         1,
         "{plain}"
     );
-    assert_eq!(plain.matches("== Published").count(), 2, "{plain}");
+    assert_eq!(
+        plain.matches("== Published, on the page").count(),
+        2,
+        "{plain}"
+    );
     // Its link publishes the held comment, as a single mail's does.
     let approve = link_after(plain, "Publish it:");
     let (_, done) = follow(port, &approve, "");
@@ -340,7 +346,7 @@ async fn the_site_owner_gets_one_digest_for_each_period() {
     let mails = wait_for_mails(&smtp, "owner@example.org", 2);
     assert_eq!(mails.len(), 2, "{mails:?}");
     let (subject, plain, _) = &mails[1];
-    assert_eq!(subject, &format!("[127.0.0.1:{port}] 1 new comment"));
+    assert_eq!(subject, &format!("[127.0.0.1:{port}] New comments: 1"));
     assert!(
         plain.contains("Quatrième, plus tard") && !plain.contains("Premier"),
         "{plain}"

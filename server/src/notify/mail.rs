@@ -25,7 +25,7 @@ use lettre::{
     },
 };
 
-use super::{Destination, Event, Recipient, Sent, Told};
+use super::{Destination, Event, Recipient, Sent, Told, words::MailWords};
 use crate::{
     clock::Clock,
     config::OwnerMail,
@@ -158,6 +158,14 @@ struct OwnerHtml<'a> {
 
 /// What the site owner's mail says.
 struct OwnerWords<'a> {
+    /// The words of the owner's language.
+    w: &'static MailWords,
+    dir: &'static str,
+    /// "A new comment waits for your approval on {site}, on the page {page}."
+    heading: String,
+    /// In a digest: "Waits for your approval, on the page {page}".
+    section: String,
+    footer: String,
     site: &'a str,
     page: &'a str,
     /// The page's address, when the site has an origin.
@@ -177,11 +185,13 @@ struct OwnerWords<'a> {
 
 /// The site owner's digest: new comments of one site.
 struct DigestWords<'a> {
+    /// The words of the owner's language.
+    w: &'static MailWords,
+    dir: &'static str,
     site: &'a str,
-    /// "3 new comments".
-    count: &'a str,
-    /// ", 2 wait for you", or nothing.
-    waiting: &'a str,
+    footer: String,
+    /// "New comments: 3 · to approve: 1".
+    summary: &'a str,
     /// Those that wait first, then the published ones, each oldest first.
     comments: Vec<OwnerWords<'a>>,
     /// The admin page, when `--public-url` says where it is.
@@ -206,6 +216,8 @@ pub struct Mailer {
     from: Mailbox,
     /// The site owner's address for each site's key (`''` for the default site).
     owners: Vec<(String, Mailbox)>,
+    /// The words of the owner's mails.
+    owner_words: &'static MailWords,
     every: OwnerMail,
     public_url: Option<String>,
     /// The domain of `Message-ID`s: the sender's.
@@ -224,12 +236,15 @@ impl std::fmt::Debug for Mailer {
 
 impl Mailer {
     /// Mail through `url` (trusting the PEM certificate `ca` too), from `from`, to the
-    /// owners of `owners` (by site key), with links signed by `key` under `public_url`.
+    /// owners of `owners` (by site key) in `owner_lang`, with links signed by `key`
+    /// under `public_url`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         url: &SmtpUrl,
         ca: Option<&[u8]>,
         from: Mailbox,
         owners: Vec<(String, Mailbox)>,
+        owner_lang: &str,
         every: OwnerMail,
         public_url: Option<String>,
         key: LinkKey,
@@ -239,6 +254,7 @@ impl Mailer {
             transport: url.transport(ca)?,
             from,
             owners,
+            owner_words: super::words::of(owner_lang),
             every,
             public_url,
             domain,
@@ -264,7 +280,29 @@ impl Mailer {
                 .as_deref()
                 .map(|base| self.key.link(base, comment.id, action, expires))
         };
+        let w = self.owner_words;
+        let values = [("site", site), ("page", comment.page.as_str())];
         OwnerWords {
+            w,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            heading: super::words::fill(
+                if held {
+                    w.owner_held
+                } else {
+                    w.owner_published
+                },
+                &values,
+            ),
+            section: format!(
+                "{}, {}",
+                if held {
+                    w.digest_waits
+                } else {
+                    w.digest_published
+                },
+                super::words::fill(w.digest_page, &values)
+            ),
+            footer: super::words::fill(w.owner_footer, &values),
             approve: link(Action::Approve).filter(|_| held),
             spam: link(Action::Spam),
             delete: link(Action::Delete),
@@ -301,11 +339,19 @@ impl Mailer {
         };
         let (site, _) = self.site_of(told);
         let words = self.owner_words(told, &site);
-        let subject = if held {
-            format!("[{}] A comment waits for you on {}", words.site, words.page)
-        } else {
-            format!("[{}] New comment on {}", words.site, words.page)
-        };
+        let w = self.owner_words;
+        let subject = format!(
+            "[{}] {}",
+            words.site,
+            super::words::fill(
+                if held {
+                    w.owner_held_subject
+                } else {
+                    w.owner_new_subject
+                },
+                &[("page", words.page)],
+            )
+        );
         let text = OwnerText { m: &words }
             .render()
             .map_err(|e| e.to_string())?;
@@ -342,22 +388,23 @@ impl Mailer {
         if comments.is_empty() {
             return Ok(None);
         }
-        let held = comments.iter().filter(|c| c.held).count();
-        let count = match comments.len() {
-            1 => "1 new comment".to_owned(),
-            n => format!("{n} new comments"),
-        };
-        let waiting = match held {
-            0 => String::new(),
-            1 if comments.len() == 1 => ", which waits for you".to_owned(),
-            1 => ", 1 waits for you".to_owned(),
-            n if n == comments.len() => ", which all wait for you".to_owned(),
-            n => format!(", {n} wait for you"),
-        };
+        // Counts as "label: number", which no language needs a plural for.
+        let w = self.owner_words;
+        let held = comments.iter().filter(|c| c.held).count().to_string();
+        let mut summary =
+            super::words::fill(w.digest_subject, &[("count", &comments.len().to_string())]);
+        if held != "0" {
+            summary = format!(
+                "{summary} · {}",
+                super::words::fill(w.digest_held, &[("held", &held)])
+            );
+        }
         let words = DigestWords {
+            w,
+            dir: if w.rtl { "rtl" } else { "ltr" },
             site: &site,
-            count: &count,
-            waiting: &waiting,
+            footer: super::words::fill(w.owner_footer, &[("site", &site)]),
+            summary: &summary,
             comments,
             admin: self.admin(),
         };
@@ -370,7 +417,7 @@ impl Mailer {
         Message::builder()
             .from(self.from.clone())
             .to(owner.clone())
-            .subject(format!("[{site}] {count}{waiting}"))
+            .subject(format!("[{site}] {summary}"))
             .message_id(Some(format!("<digest-{first}.owner@{}>", self.domain)))
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map(Some)
@@ -636,6 +683,103 @@ struct ReplyHtml<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A mailer to nowhere (nothing connects until a mail is sent), whose owner reads
+    /// `lang`.
+    fn mailer(lang: &str, every: OwnerMail) -> Mailer {
+        Mailer::new(
+            &SmtpUrl::parse("smtp://127.0.0.1:9").unwrap(),
+            None,
+            mailbox("comments@example.org").unwrap(),
+            vec![(String::new(), mailbox("owner@example.org").unwrap())],
+            lang,
+            every,
+            Some("https://comments.example.org".into()),
+            LinkKey::new(b"secret"),
+        )
+        .unwrap()
+    }
+
+    fn told(id: i64, held: bool) -> Told {
+        let comment = causerie_protocol::Comment {
+            id,
+            page: "/2026/un-article".into(),
+            parent: None,
+            author: "Zoé <b>".into(),
+            url: None,
+            text: "Bonjour <script>alert(1)</script>".into(),
+            created: 0,
+            status: if held {
+                causerie_protocol::Status::Pending
+            } else {
+                causerie_protocol::Status::Published
+            },
+            deleted: false,
+            avatar: String::new(),
+        };
+        Told {
+            event: Event::Created(comment),
+            email: "zoe@example.net".into(),
+            site: String::new(),
+            key: Vec::new(),
+            recipient: None,
+            lang: "de".into(),
+        }
+    }
+
+    #[test]
+    fn the_owners_mails_speak_the_owners_language_right_to_left_for_arabic() {
+        let arabic = mailer("ar", OwnerMail::Held);
+        let message = arabic.to_owner(&told(4, true)).unwrap().unwrap();
+        let html = arabic_html(&arabic, &told(4, true));
+        assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{html}");
+        assert!(html.contains("تعليق جديد ينتظر موافقتك"), "{html}");
+        assert!(html.contains("Bonjour &#60;script&#62;"), "{html}");
+        let subject = message.headers().get_raw("Subject").unwrap().to_owned();
+        assert_eq!(
+            subject,
+            "[comments.example.org] تعليق ينتظرك في /2026/un-article"
+        );
+        // A published comment, with `held`: no mail; the digest, in French, with plain
+        // counts.
+        assert!(arabic.to_owner(&told(5, false)).unwrap().is_none());
+        let french = mailer("fr", OwnerMail::Digest);
+        let digest = french
+            .to_digest(9, &[told(5, false), told(4, true)])
+            .unwrap()
+            .unwrap();
+        let subject = digest.headers().get_raw("Subject").unwrap().to_owned();
+        assert!(subject.contains("Nouveaux commentaires"), "{subject}");
+        let text = DigestText {
+            d: &DigestWords {
+                w: french.owner_words,
+                dir: "ltr",
+                site: "x",
+                footer: String::new(),
+                summary: "",
+                comments: vec![french.owner_words(&told(4, true), "x")],
+                admin: None,
+            },
+        }
+        .render()
+        .unwrap();
+        assert!(
+            text.contains("== Attend votre approbation, sur la page /2026/un-article"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Le publier: https://comments.example.org/mail/moderate?"),
+            "{text}"
+        );
+    }
+
+    fn arabic_html(mailer: &Mailer, told: &Told) -> String {
+        OwnerHtml {
+            m: &mailer.owner_words(told, "example.org"),
+        }
+        .render()
+        .unwrap()
+    }
 
     #[test]
     fn an_smtp_url_names_its_server_and_hides_its_password() {

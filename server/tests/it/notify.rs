@@ -146,6 +146,7 @@ async fn each_destination_is_delivered_and_retried_on_its_own() {
             String::new(),
             causerie_server::notify::mail::mailbox("owner@example.org").unwrap(),
         )],
+        "en",
         causerie_server::config::OwnerMail::All,
         None,
         causerie_server::moderate::LinkKey::new(app.store.secret()),
