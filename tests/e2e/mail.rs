@@ -78,7 +78,7 @@ impl Smtp {
         mails.into_iter().map(|(_, mail)| mail).collect()
     }
 
-    /// Waits until `n` mails have arrived (20 s at most), then a second more, and
+    /// Waits until `n` mails have arrived (30 s at most), then a second more, and
     /// returns every mail: more than `n` is a failure of the caller's to see.
     fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
         let start = Instant::now();

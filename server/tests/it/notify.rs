@@ -552,3 +552,63 @@ async fn a_confirmed_address_makes_each_of_its_owners_browsers_one_commenter() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// With the digest, on both databases: a period's new comments wait in the outbox for
+/// its end, apart from every other delivery, and are claimed together, once.
+#[tokio::test]
+async fn the_digest_waits_for_its_periods_end_and_is_claimed_together() {
+    let app = spawn(&[
+        "--smtp-url",
+        "smtp://127.0.0.1:9",
+        "--mail-from",
+        "comments@example.org",
+        "--owner-mail",
+        "digest",
+        "--owner-digest-every",
+        "1h",
+    ])
+    .await;
+    let hour = 3_600_000;
+    let now = app.clock.now();
+    let end = (now / hour + 1) * hour;
+    for text in ["Un", "Deux", "Trois"] {
+        let reply = app.post(comment("/d", text).to_string(), None).await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+    let lease = 60_000;
+    assert!(
+        app.store
+            .due_deliveries(end, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the digest's alone"
+    );
+    assert!(
+        app.store
+            .due_digest(end - 1, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before the hour"
+    );
+    let due = app.store.due_digest(end, lease).await.unwrap();
+    assert_eq!(due.len(), 3);
+    assert!(
+        due.iter()
+            .all(|d| d.destination == "digest" && d.kind == "comment.created")
+    );
+    assert!(
+        app.store.due_digest(end, lease).await.unwrap().is_empty(),
+        "claimed once"
+    );
+    assert_eq!(
+        app.store
+            .due_digest(end + lease, lease)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "the lease over"
+    );
+}
