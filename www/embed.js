@@ -81,6 +81,10 @@
     script.parentNode.insertBefore(host, script.nextSibling);
   }
   host.setAttribute("data-causerie", "");
+  // Until its comments come, an empty area keeps a screen's height, so that what follows
+  // it (the page's footer) does not jump away when they arrive in view.
+  if (!rendered) host.style.minHeight = "100vh";
+  function settle() { host.style.minHeight = ""; }
 
   // The colour scheme, as the stylesheet reads it: data-scheme="dark" or "light".
   var theme = data.theme || "light";
@@ -135,7 +139,7 @@
     var url = new URL("api/v1/thread.html", backend + "/");
     url.search = new URLSearchParams({ page: page(), lang: lang });
     Promise.all([fetch(url).then(function (r) { return r.ok ? r.text() : ""; }), import(new URL("prerender.js", pkg).href)])
-      .then(function (got) { got[1].default(host, got[0]); })
+      .then(function (got) { got[1].default(host, got[0]); settle(); })
       .catch(function () { /* the wasm renders the widget alone */ });
   }
 
@@ -155,9 +159,10 @@
         host.dir = table.dir;
         return widget.default({ module_or_path: new URL("causerie_bg.wasm", pkg) }).then(function () {
           widget.mount(host, backend, page(), tag, table.messages, table.counts, adopt);
+          settle();
         });
       })
-      .catch(function (e) { console.error("causerie: the widget could not load", e); });
+      .catch(function (e) { settle(); console.error("causerie: the widget could not load", e); });
   }
 
   if ("IntersectionObserver" in window) {
