@@ -25,7 +25,7 @@ use crate::{
     AppState,
     admin::{page, same_origin},
     hex,
-    text::Lang,
+    notify::words::{self, MailWords},
     unhex,
 };
 
@@ -149,6 +149,7 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "moderate.html")]
 struct Page<'a> {
     lang: &'static str,
+    dir: &'static str,
     title: &'static str,
     message: &'a str,
     /// The comment's name and text, when there is a question.
@@ -158,48 +159,22 @@ struct Page<'a> {
     button: &'static str,
 }
 
-/// The words of the pages, in the owner's language.
-struct Words {
-    title: &'static str,
-    invalid: &'static str,
-    gone: &'static str,
-    done: &'static str,
-}
-
-fn words(lang: Lang) -> Words {
-    match lang {
-        Lang::En => Words {
-            title: "Moderation",
-            invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours. Moderate the comment at /admin.",
-            gone: "This comment is no longer there.",
-            done: "Done.",
-        },
-        Lang::Fr => Words {
-            title: "Modération",
-            invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres. Modérez le commentaire sur /admin.",
-            gone: "Ce commentaire n’est plus là.",
-            done: "C’est fait.",
-        },
+/// The question of `action`, and its button.
+fn question(w: &MailWords, action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Approve => (w.mod_ask_approve, w.mod_approve),
+        Action::Spam => (w.mod_ask_spam, w.mod_spam),
+        Action::Delete => (w.mod_ask_delete, w.mod_delete),
     }
 }
 
-fn question(lang: Lang, action: Action) -> (&'static str, &'static str) {
-    match (lang, action) {
-        (Lang::En, Action::Approve) => ("Publish this comment?", "Publish"),
-        (Lang::En, Action::Spam) => ("Mark this comment as spam?", "Mark as spam"),
-        (Lang::En, Action::Delete) => ("Delete this comment, and its replies?", "Delete"),
-        (Lang::Fr, Action::Approve) => ("Publier ce commentaire ?", "Publier"),
-        (Lang::Fr, Action::Spam) => ("Marquer ce commentaire comme indésirable ?", "Indésirable"),
-        (Lang::Fr, Action::Delete) => ("Supprimer ce commentaire, et ses réponses ?", "Supprimer"),
-    }
-}
-
-fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
+fn message(w: &MailWords, status: StatusCode, text: &str) -> Response {
     page(
         status,
         &Page {
-            lang: lang.tag(),
-            title: words(lang).title,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            title: w.mod_title,
             message: text,
             comment: None,
             form: None,
@@ -208,31 +183,41 @@ fn message(lang: Lang, status: StatusCode, text: &str) -> Response {
     )
 }
 
+/// The language of a link's page: the owner's browser's, as `/admin`'s, else its `l`
+/// (the owner's mail's).
+fn language(fields: &[u8], headers: &HeaderMap) -> &'static MailWords {
+    let l = form_urlencoded::parse(fields)
+        .find(|(k, _)| k == "l")
+        .map(|(_, v)| v.into_owned());
+    words::of_browser(headers, l.as_deref())
+}
+
 /// `GET /mail/moderate?c&a&e&s`: the question, with its button; nothing changes.
 async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    let lang = Lang::of(None, &headers);
-    let w = words(lang);
-    let Some(signed) = Signed::parse(uri.query().unwrap_or_default().as_bytes()) else {
-        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+    let query = uri.query().unwrap_or_default().as_bytes();
+    let w = language(query, &headers);
+    let Some(signed) = Signed::parse(query) else {
+        return message(w, StatusCode::BAD_REQUEST, w.mod_invalid);
     };
     let key = LinkKey::new(state.store.secret());
     let unused = state.store.link_unused(&signed.s).await.unwrap_or(false);
     if !key.verify(&signed, state.clock.now()) || !unused {
-        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return message(w, StatusCode::BAD_REQUEST, w.mod_invalid);
     }
     let Ok(Some(found)) = state.store.moderated_one(signed.c).await else {
-        return message(lang, StatusCode::NOT_FOUND, w.gone);
+        return message(w, StatusCode::NOT_FOUND, w.mod_gone);
     };
-    let (asked, button) = question(lang, signed.a);
+    let (asked, button) = question(w, signed.a);
     page(
         StatusCode::OK,
         &Page {
-            lang: lang.tag(),
-            title: w.title,
+            lang: w.tag,
+            dir: if w.rtl { "rtl" } else { "ltr" },
+            title: w.mod_title,
             message: asked,
             comment: Some((found.comment.author, found.comment.text)),
             form: Some(&signed),
@@ -248,22 +233,21 @@ async fn act(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let lang = Lang::of(None, &headers);
-    let w = words(lang);
+    let w = language(&body, &headers);
     let Some(signed) = Signed::parse(&body) else {
-        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return message(w, StatusCode::BAD_REQUEST, w.mod_invalid);
     };
     if !same_origin(&headers) {
-        return message(lang, StatusCode::FORBIDDEN, w.invalid);
+        return message(w, StatusCode::FORBIDDEN, w.mod_invalid);
     }
     let key = LinkKey::new(state.store.secret());
     if !key.verify(&signed, state.clock.now()) {
-        return message(lang, StatusCode::BAD_REQUEST, w.invalid);
+        return message(w, StatusCode::BAD_REQUEST, w.mod_invalid);
     }
     // Used now, or already: checked and recorded in one statement.
     match state.store.use_link(&signed.s, state.clock.now()).await {
         Ok(true) => {}
-        Ok(false) => return message(lang, StatusCode::BAD_REQUEST, w.invalid),
+        Ok(false) => return message(w, StatusCode::BAD_REQUEST, w.mod_invalid),
         Err(e) => {
             tracing::error!(error = %e, "cannot record a moderation link");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -281,14 +265,14 @@ async fn act(
         Action::Delete => state.store.delete(&ids).await,
     };
     match done {
-        Ok(0) => message(lang, StatusCode::NOT_FOUND, w.gone),
+        Ok(0) => message(w, StatusCode::NOT_FOUND, w.mod_gone),
         Ok(_) => {
             tracing::info!(
                 id = signed.c,
                 action = signed.a.as_str(),
                 "moderated from a mail's link"
             );
-            message(lang, StatusCode::OK, w.done)
+            message(w, StatusCode::OK, w.mod_done)
         }
         Err(e) => {
             tracing::error!(error = %e, "a mail's moderation failed");

@@ -841,6 +841,33 @@ async fn in_the_browser_a_reader_asks_for_replies_and_confirms() {
         "{}",
         mails[1].0
     );
+    // Its unsubscribe header, with one POST as her mail client sends it; after that,
+    // a reply approved from the owner's mail reaches her no more.
+    let unsubscribe = mails[1]
+        .2
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("List-Unsubscribe"))
+        .map(|(_, v)| v.trim_matches(|c| c == '<' || c == '>').to_owned())
+        .expect("a List-Unsubscribe header");
+    let path = unsubscribe.trim_start_matches(&format!("http://127.0.0.1:{port}"));
+    let (status, _) = raw(port, "POST", path, "List-Unsubscribe=One-Click");
+    assert!(status.contains("200"), "{status}");
+    let (status, _) = post_from(
+        port,
+        "198.51.100.8",
+        &json!({"page": DEMO_PAGE, "parent": id,
+        "comment": "Une autre réponse", "author": "Chloé", "email": "chloe@example.net"}),
+    );
+    assert!(status.contains("202"), "{status}");
+    let owner = wait_for_mails(smtp, "owner@example.org", 3);
+    let (_, done) = follow(port, &link_after(&owner[2].1, "Publish it"), "");
+    assert!(done.contains("200 OK"), "{done}");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        mails_to(smtp, "amelie@example.net").len(),
+        2,
+        "nothing after the unsubscribe"
+    );
 }
 
 /// Waits until the page's notice starts with `text`: the page after a button's post,

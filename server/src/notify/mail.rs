@@ -275,10 +275,12 @@ impl Mailer {
         let comment = told.event.comment();
         let held = told.event.held();
         let expires = Clock::system().now() + LIFETIME_MS;
+        // The pages of the links speak the owner's language too.
         let link = |action: Action| {
-            self.public_url
-                .as_deref()
-                .map(|base| self.key.link(base, comment.id, action, expires))
+            self.public_url.as_deref().map(|base| {
+                let link = self.key.link(base, comment.id, action, expires);
+                format!("{link}&l={}", self.owner_words.tag)
+            })
         };
         let w = self.owner_words;
         let values = [("site", site), ("page", comment.page.as_str())];

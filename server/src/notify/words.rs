@@ -49,6 +49,17 @@ pub struct MailWords {
     pub digest_waits: &'static str,
     pub digest_published: &'static str,
     pub digest_page: &'static str,
+    // The pages of the owner's links (`moderate.rs`).
+    pub mod_title: &'static str,
+    pub mod_invalid: &'static str,
+    pub mod_gone: &'static str,
+    pub mod_done: &'static str,
+    pub mod_ask_approve: &'static str,
+    pub mod_ask_spam: &'static str,
+    pub mod_ask_delete: &'static str,
+    pub mod_approve: &'static str,
+    pub mod_spam: &'static str,
+    pub mod_delete: &'static str,
 }
 
 /// The words of `tag`'s language (`fr-CA` gives French), else English.
@@ -64,6 +75,17 @@ fn find(tag: &str) -> Option<&'static MailWords> {
         .unwrap_or_default()
         .to_ascii_lowercase();
     WORDS.iter().find(|w| w.tag == primary)
+}
+
+/// The words of a page of the site owner's: the first language of `Accept-Language`
+/// that the mails speak (the owner's browser, as `/admin` follows it), else `l` (the
+/// owner's mail's, which its links carry), else English.
+pub fn of_browser(headers: &axum::http::HeaderMap, l: Option<&str>) -> &'static MailWords {
+    crate::text::accepted(headers)
+        .into_iter()
+        .find_map(find)
+        .or_else(|| l.and_then(find))
+        .unwrap_or(&WORDS[0])
 }
 
 /// The words of a link's page: the mail's language (`l`, which its links carry), else
@@ -124,6 +146,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Waits for your approval",
         digest_published: "Published",
         digest_page: "on the page {page}",
+        mod_title: "Moderation",
+        mod_invalid: "This link opens nothing: it was used already, it expired, or it is not one of ours. Moderate the comment at /admin.",
+        mod_gone: "This comment is no longer there.",
+        mod_done: "Done.",
+        mod_ask_approve: "Publish this comment?",
+        mod_ask_spam: "Mark this comment as spam?",
+        mod_ask_delete: "Delete this comment, and its replies?",
+        mod_approve: "Publish",
+        mod_spam: "Mark as spam",
+        mod_delete: "Delete",
     },
     MailWords {
         tag: "fr",
@@ -165,6 +197,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Attend votre approbation",
         digest_published: "Publié",
         digest_page: "sur la page {page}",
+        mod_title: "Modération",
+        mod_invalid: "Ce lien n’ouvre rien : il a déjà servi, il a expiré, ou il n’est pas des nôtres. Modérez le commentaire sur /admin.",
+        mod_gone: "Ce commentaire n’est plus là.",
+        mod_done: "C’est fait.",
+        mod_ask_approve: "Publier ce commentaire ?",
+        mod_ask_spam: "Marquer ce commentaire comme indésirable ?",
+        mod_ask_delete: "Supprimer ce commentaire, et ses réponses ?",
+        mod_approve: "Publier",
+        mod_spam: "Indésirable",
+        mod_delete: "Supprimer",
     },
     MailWords {
         tag: "de",
@@ -206,6 +248,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Wartet auf Ihre Freigabe",
         digest_published: "Veröffentlicht",
         digest_page: "auf der Seite {page}",
+        mod_title: "Moderation",
+        mod_invalid: "Dieser Link öffnet nichts: Er wurde schon benutzt, ist abgelaufen oder stammt nicht von uns. Moderieren Sie den Kommentar unter /admin.",
+        mod_gone: "Dieser Kommentar ist nicht mehr da.",
+        mod_done: "Erledigt.",
+        mod_ask_approve: "Diesen Kommentar veröffentlichen?",
+        mod_ask_spam: "Diesen Kommentar als Spam markieren?",
+        mod_ask_delete: "Diesen Kommentar und seine Antworten löschen?",
+        mod_approve: "Veröffentlichen",
+        mod_spam: "Als Spam markieren",
+        mod_delete: "Löschen",
     },
     MailWords {
         tag: "es",
@@ -247,6 +299,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Espera su aprobación",
         digest_published: "Publicado",
         digest_page: "en la página {page}",
+        mod_title: "Moderación",
+        mod_invalid: "Este enlace no abre nada: ya se usó, caducó o no es nuestro. Modere el comentario en /admin.",
+        mod_gone: "Este comentario ya no está.",
+        mod_done: "Hecho.",
+        mod_ask_approve: "¿Publicar este comentario?",
+        mod_ask_spam: "¿Marcar este comentario como spam?",
+        mod_ask_delete: "¿Eliminar este comentario y sus respuestas?",
+        mod_approve: "Publicar",
+        mod_spam: "Marcar como spam",
+        mod_delete: "Eliminar",
     },
     MailWords {
         tag: "it",
@@ -288,6 +350,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Attende la tua approvazione",
         digest_published: "Pubblicato",
         digest_page: "nella pagina {page}",
+        mod_title: "Moderazione",
+        mod_invalid: "Questo link non apre nulla: è già stato usato, è scaduto o non è nostro. Modera il commento su /admin.",
+        mod_gone: "Questo commento non c’è più.",
+        mod_done: "Fatto.",
+        mod_ask_approve: "Pubblicare questo commento?",
+        mod_ask_spam: "Segnalare questo commento come spam?",
+        mod_ask_delete: "Eliminare questo commento e le sue risposte?",
+        mod_approve: "Pubblica",
+        mod_spam: "Segnala come spam",
+        mod_delete: "Elimina",
     },
     MailWords {
         tag: "pt",
@@ -329,6 +401,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Espera sua aprovação",
         digest_published: "Publicado",
         digest_page: "na página {page}",
+        mod_title: "Moderação",
+        mod_invalid: "Este link não abre nada: já foi usado, expirou ou não é nosso. Modere o comentário em /admin.",
+        mod_gone: "Este comentário não está mais lá.",
+        mod_done: "Pronto.",
+        mod_ask_approve: "Publicar este comentário?",
+        mod_ask_spam: "Marcar este comentário como spam?",
+        mod_ask_delete: "Excluir este comentário e suas respostas?",
+        mod_approve: "Publicar",
+        mod_spam: "Marcar como spam",
+        mod_delete: "Excluir",
     },
     MailWords {
         tag: "nl",
@@ -370,6 +452,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Wacht op uw goedkeuring",
         digest_published: "Gepubliceerd",
         digest_page: "op de pagina {page}",
+        mod_title: "Moderatie",
+        mod_invalid: "Deze link opent niets: hij is al gebruikt, verlopen of niet van ons. Modereer de reactie op /admin.",
+        mod_gone: "Deze reactie is er niet meer.",
+        mod_done: "Klaar.",
+        mod_ask_approve: "Deze reactie publiceren?",
+        mod_ask_spam: "Deze reactie als spam markeren?",
+        mod_ask_delete: "Deze reactie en haar antwoorden verwijderen?",
+        mod_approve: "Publiceren",
+        mod_spam: "Als spam markeren",
+        mod_delete: "Verwijderen",
     },
     MailWords {
         tag: "pl",
@@ -411,6 +503,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Czeka na Twoją akceptację",
         digest_published: "Opublikowany",
         digest_page: "na stronie {page}",
+        mod_title: "Moderacja",
+        mod_invalid: "Ten link niczego nie otwiera: został już użyty, wygasł albo nie jest nasz. Zmoderuj komentarz w /admin.",
+        mod_gone: "Tego komentarza już nie ma.",
+        mod_done: "Gotowe.",
+        mod_ask_approve: "Opublikować ten komentarz?",
+        mod_ask_spam: "Oznaczyć ten komentarz jako spam?",
+        mod_ask_delete: "Usunąć ten komentarz wraz z odpowiedziami?",
+        mod_approve: "Opublikuj",
+        mod_spam: "Oznacz jako spam",
+        mod_delete: "Usuń",
     },
     MailWords {
         tag: "ru",
@@ -452,6 +554,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Ждёт вашего одобрения",
         digest_published: "Опубликован",
         digest_page: "на странице {page}",
+        mod_title: "Модерация",
+        mod_invalid: "Эта ссылка ничего не открывает: она уже использована, устарела или не наша. Проверьте комментарий в /admin.",
+        mod_gone: "Этого комментария больше нет.",
+        mod_done: "Готово.",
+        mod_ask_approve: "Опубликовать этот комментарий?",
+        mod_ask_spam: "Отметить этот комментарий как спам?",
+        mod_ask_delete: "Удалить этот комментарий и ответы на него?",
+        mod_approve: "Опубликовать",
+        mod_spam: "Это спам",
+        mod_delete: "Удалить",
     },
     MailWords {
         tag: "uk",
@@ -493,6 +605,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "Чекає на ваше схвалення",
         digest_published: "Опубліковано",
         digest_page: "на сторінці {page}",
+        mod_title: "Модерація",
+        mod_invalid: "Це посилання нічого не відкриває: його вже використано, воно застаріло або воно не наше. Перевірте коментар у /admin.",
+        mod_gone: "Цього коментаря більше немає.",
+        mod_done: "Готово.",
+        mod_ask_approve: "Опублікувати цей коментар?",
+        mod_ask_spam: "Позначити цей коментар як спам?",
+        mod_ask_delete: "Видалити цей коментар і відповіді на нього?",
+        mod_approve: "Опублікувати",
+        mod_spam: "Це спам",
+        mod_delete: "Видалити",
     },
     MailWords {
         tag: "ar",
@@ -534,6 +656,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "ينتظر موافقتك",
         digest_published: "منشور",
         digest_page: "في الصفحة {page}",
+        mod_title: "الإشراف",
+        mod_invalid: "هذا الرابط لا يفتح شيئًا: استُخدم من قبل، أو انتهت صلاحيته، أو ليس من روابطنا. راجع التعليق في ‎/admin.",
+        mod_gone: "لم يعد هذا التعليق موجودًا.",
+        mod_done: "تم.",
+        mod_ask_approve: "هل تنشر هذا التعليق؟",
+        mod_ask_spam: "هل تعلّم هذا التعليق كرسالة مزعجة؟",
+        mod_ask_delete: "هل تحذف هذا التعليق وردوده؟",
+        mod_approve: "انشر",
+        mod_spam: "رسالة مزعجة",
+        mod_delete: "احذف",
     },
     MailWords {
         tag: "ja",
@@ -575,6 +707,16 @@ const WORDS: [MailWords; 12] = [
         digest_waits: "承認待ち",
         digest_published: "公開済み",
         digest_page: "ページ {page}",
+        mod_title: "モデレーション",
+        mod_invalid: "このリンクでは何も開けません。すでに使われたか、期限が切れたか、当サイトのものではありません。/admin でコメントを管理してください。",
+        mod_gone: "このコメントはもうありません。",
+        mod_done: "完了しました。",
+        mod_ask_approve: "このコメントを公開しますか？",
+        mod_ask_spam: "このコメントをスパムにしますか？",
+        mod_ask_delete: "このコメントと返信を削除しますか？",
+        mod_approve: "公開する",
+        mod_spam: "スパムにする",
+        mod_delete: "削除する",
     },
 ];
 
@@ -612,6 +754,12 @@ mod tests {
         );
         assert_eq!(of_page(Some("xx"), &headers).tag, "uk");
         assert_eq!(of_page(None, &Default::default()).tag, "en");
+        assert_eq!(
+            of_browser(&headers, Some("ar")).tag,
+            "uk",
+            "the owner's browser first"
+        );
+        assert_eq!(of_browser(&Default::default(), Some("ar")).tag, "ar");
         assert_eq!(of("fr-CA").tag, "fr");
         assert_eq!(of("xx").tag, "en");
         assert_eq!(

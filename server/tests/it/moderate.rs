@@ -58,6 +58,30 @@ async fn a_mails_link_asks_then_acts_once_and_nothing_else_opens_it() {
         "{html}"
     );
     assert_eq!(status_of(&app, id).await.as_deref(), Some("Pending"));
+    // In the owner's mail's language (`l`, as `--owner-lang` puts it in the link), unless
+    // the owner's browser asks for one of the twelve; right to left for Arabic.
+    let japanese = app.get(&format!("{path}&l=ja")).await.text();
+    assert!(
+        japanese.contains("このコメントを公開しますか？"),
+        "{japanese}"
+    );
+    assert!(
+        japanese.contains(r#"name="l" value="ja""#),
+        "the button keeps it: {japanese}"
+    );
+    let arabic = app.get(&format!("{path}&l=ar")).await.text();
+    assert!(arabic.contains(r#"lang="ar" dir="rtl""#), "{arabic}");
+    let browser = app
+        .send(
+            Request::get(format!("{path}&l=ja"))
+                .header(header::ACCEPT_LANGUAGE, "fr-FR")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text();
+    assert!(browser.contains("Publier ce commentaire ?"), "{browser}");
+    assert_eq!(status_of(&app, id).await.as_deref(), Some("Pending"));
 
     // Not from this server's own page: refused, and nothing changes.
     assert_eq!(
