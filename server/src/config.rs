@@ -163,7 +163,8 @@ pub struct Config {
     pub owner_mail: OwnerMail,
 
     /// The language of the site owner's mails: one of the widget's (`en`, `fr`, `de`,
-    /// `es`, `it`, `pt`, `nl`, `pl`, `ru`, `uk`, `ar`, `ja`).
+    /// `es`, `it`, `pt`, `nl`, `pl`, `ru`, `uk`, `ar`, `ja`). A `[[site]]` may name its
+    /// own (`owner_lang`).
     #[arg(long, env = "CAUSERIE_OWNER_LANG", default_value = "en", value_parser = owner_lang)]
     pub owner_lang: String,
 
@@ -218,6 +219,8 @@ pub struct Site {
     pub moderation: Option<Moderation>,
     /// Who hears of its new comments by mail, instead of `--owner-email`.
     pub owner_email: Option<lettre::message::Mailbox>,
+    /// The language of its owner's mails, instead of `--owner-lang`.
+    pub owner_lang: Option<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -308,9 +311,21 @@ impl Config {
                                 })?,
                         ),
                     };
+                    let owner_lang = match site.get("owner_lang") {
+                        None => None,
+                        Some(l) => Some(
+                            l.as_str()
+                                .ok_or_else(|| format!("{l} is not a language tag"))
+                                .and_then(owner_lang)
+                                .map_err(|e| {
+                                    problem(format!("the site {origin} has an owner_lang: {e}"))
+                                })?,
+                        ),
+                    };
                     if let Some(unknown) = site.as_table().and_then(|t| {
                         t.keys().find(|k| {
-                            !["origin", "moderation", "owner_email"].contains(&k.as_str())
+                            !["origin", "moderation", "owner_email", "owner_lang"]
+                                .contains(&k.as_str())
                         })
                     }) {
                         return Err(problem(format!(
@@ -321,6 +336,7 @@ impl Config {
                         origin: origin.to_owned(),
                         moderation,
                         owner_email,
+                        owner_lang,
                     });
                 }
                 continue;

@@ -109,7 +109,7 @@ fn destinations(
         destinations = destinations.with(notify::WEBHOOK, std::sync::Arc::new(hook));
     }
     if let (Some(url), Some(from)) = (&config.smtp_url, &config.mail_from) {
-        // Each site's owner: its own `owner_email`, else `--owner-email`.
+        // Each site's owner: its own `owner_email` and `owner_lang`, else the flags'.
         let owners = state
             .sites
             .all()
@@ -118,10 +118,13 @@ fn destinations(
                 let own = config
                     .sites
                     .iter()
-                    .find(|s| s.origin.trim_end_matches('/') == site.origin)
-                    .and_then(|s| s.owner_email.clone());
-                own.or_else(|| config.owner_email.clone())
-                    .map(|owner| (site.key.clone(), owner))
+                    .find(|s| s.origin.trim_end_matches('/') == site.origin);
+                let lang = own
+                    .and_then(|s| s.owner_lang.clone())
+                    .unwrap_or_else(|| config.owner_lang.clone());
+                own.and_then(|s| s.owner_email.clone())
+                    .or_else(|| config.owner_email.clone())
+                    .map(|owner| (site.key.clone(), owner, lang))
             })
             .collect();
         let ca =
@@ -136,7 +139,6 @@ fn destinations(
             ca.as_deref(),
             from.clone(),
             owners,
-            &config.owner_lang,
             config.owner_mail,
             config.public_url.clone(),
             causerie_server::moderate::LinkKey::new(state.store.secret()),

@@ -210,14 +210,19 @@ struct DigestHtml<'a> {
     d: &'a DigestWords<'a>,
 }
 
+/// A site's owner: their address, and the words of their language.
+struct Owner {
+    site: String,
+    mailbox: Mailbox,
+    words: &'static MailWords,
+}
+
 /// The mail destination.
 pub struct Mailer {
     transport: SmtpTransport,
     from: Mailbox,
-    /// The site owner's address for each site's key (`''` for the default site).
-    owners: Vec<(String, Mailbox)>,
-    /// The words of the owner's mails.
-    owner_words: &'static MailWords,
+    /// Each site's owner, by the site's key (`''` for the default site).
+    owners: Vec<Owner>,
     every: OwnerMail,
     public_url: Option<String>,
     /// The domain of `Message-ID`s: the sender's.
@@ -236,15 +241,13 @@ impl std::fmt::Debug for Mailer {
 
 impl Mailer {
     /// Mail through `url` (trusting the PEM certificate `ca` too), from `from`, to the
-    /// owners of `owners` (by site key) in `owner_lang`, with links signed by `key`
-    /// under `public_url`.
-    #[allow(clippy::too_many_arguments)]
+    /// owners of `owners` (by site key, with their language's tag), with links signed
+    /// by `key` under `public_url`.
     pub fn new(
         url: &SmtpUrl,
         ca: Option<&[u8]>,
         from: Mailbox,
-        owners: Vec<(String, Mailbox)>,
-        owner_lang: &str,
+        owners: Vec<(String, Mailbox, String)>,
         every: OwnerMail,
         public_url: Option<String>,
         key: LinkKey,
@@ -253,8 +256,14 @@ impl Mailer {
         Ok(Mailer {
             transport: url.transport(ca)?,
             from,
-            owners,
-            owner_words: super::words::of(owner_lang),
+            owners: owners
+                .into_iter()
+                .map(|(site, mailbox, lang)| Owner {
+                    site,
+                    mailbox,
+                    words: super::words::of(&lang),
+                })
+                .collect(),
             every,
             public_url,
             domain,
@@ -262,27 +271,30 @@ impl Mailer {
         })
     }
 
-    /// The site owner's mailbox for `told`'s site, if it has one.
-    fn owner(&self, site: &str) -> Option<&Mailbox> {
-        self.owners
-            .iter()
-            .find(|(key, _)| key == site)
-            .map(|(_, owner)| owner)
+    /// The owner of the site `site`, if it has one.
+    fn owner(&self, site: &str) -> Option<&Owner> {
+        self.owners.iter().find(|o| o.site == site)
+    }
+
+    /// The words of the owner of `site` (English for a site without one).
+    fn owner_words_of(&self, site: &str) -> &'static MailWords {
+        self.owner(site)
+            .map_or_else(|| super::words::of("en"), |o| o.words)
     }
 
     /// What the site owner's mail says of `told`'s comment, with its links.
     fn owner_words<'a>(&self, told: &'a Told, site: &'a str) -> OwnerWords<'a> {
         let comment = told.event.comment();
         let held = told.event.held();
+        let w = self.owner_words_of(&told.site);
         let expires = Clock::system().now() + LIFETIME_MS;
         // The pages of the links speak the owner's language too.
         let link = |action: Action| {
             self.public_url.as_deref().map(|base| {
                 let link = self.key.link(base, comment.id, action, expires);
-                format!("{link}&l={}", self.owner_words.tag)
+                format!("{link}&l={}", w.tag)
             })
         };
-        let w = self.owner_words;
         let values = [("site", site), ("page", comment.page.as_str())];
         OwnerWords {
             w,
@@ -341,7 +353,7 @@ impl Mailer {
         };
         let (site, _) = self.site_of(told);
         let words = self.owner_words(told, &site);
-        let w = self.owner_words;
+        let w = owner.words;
         let subject = format!(
             "[{}] {}",
             words.site,
@@ -362,7 +374,7 @@ impl Mailer {
             .map_err(|e| e.to_string())?;
         Message::builder()
             .from(self.from.clone())
-            .to(owner.clone())
+            .to(owner.mailbox.clone())
             .subject(subject)
             .message_id(Some(format!(
                 "<comment-{}.created.owner@{}>",
@@ -391,7 +403,7 @@ impl Mailer {
             return Ok(None);
         }
         // Counts as "label: number", which no language needs a plural for.
-        let w = self.owner_words;
+        let w = owner.words;
         let held = comments.iter().filter(|c| c.held).count().to_string();
         let mut summary =
             super::words::fill(w.digest_subject, &[("count", &comments.len().to_string())]);
@@ -418,7 +430,7 @@ impl Mailer {
             .map_err(|e| e.to_string())?;
         Message::builder()
             .from(self.from.clone())
-            .to(owner.clone())
+            .to(owner.mailbox.clone())
             .subject(format!("[{site}] {summary}"))
             .message_id(Some(format!("<digest-{first}.owner@{}>", self.domain)))
             .multipart(MultiPart::alternative_plain_html(text, html))
@@ -693,8 +705,11 @@ mod tests {
             &SmtpUrl::parse("smtp://127.0.0.1:9").unwrap(),
             None,
             mailbox("comments@example.org").unwrap(),
-            vec![(String::new(), mailbox("owner@example.org").unwrap())],
-            lang,
+            vec![(
+                String::new(),
+                mailbox("owner@example.org").unwrap(),
+                lang.to_owned(),
+            )],
             every,
             Some("https://comments.example.org".into()),
             LinkKey::new(b"secret"),
@@ -754,7 +769,7 @@ mod tests {
         assert!(subject.contains("Nouveaux commentaires"), "{subject}");
         let text = DigestText {
             d: &DigestWords {
-                w: french.owner_words,
+                w: french.owner_words_of(""),
                 dir: "ltr",
                 site: "x",
                 footer: String::new(),
@@ -773,6 +788,54 @@ mod tests {
             text.contains("Le publier: https://comments.example.org/mail/moderate?"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn each_sites_owner_is_mailed_in_their_own_language() {
+        let mailer = Mailer::new(
+            &SmtpUrl::parse("smtp://127.0.0.1:9").unwrap(),
+            None,
+            mailbox("comments@example.org").unwrap(),
+            vec![
+                (
+                    String::new(),
+                    mailbox("a@example.org").unwrap(),
+                    "fr".into(),
+                ),
+                (
+                    "https://b.example".into(),
+                    mailbox("b@example.org").unwrap(),
+                    "ja".into(),
+                ),
+            ],
+            OwnerMail::Held,
+            Some("https://comments.example.org".into()),
+            LinkKey::new(b"secret"),
+        )
+        .unwrap();
+        let subject = |told: &Told| {
+            let message = mailer.to_owner(told).unwrap().unwrap();
+            let to = message.headers().get_raw("To").unwrap().to_owned();
+            let subject = message.headers().get_raw("Subject").unwrap().to_owned();
+            (to, subject)
+        };
+        let (to, french) = subject(&told(1, true));
+        assert_eq!(to, "a@example.org");
+        assert!(
+            french.ends_with("Un commentaire vous attend sur /2026/un-article"),
+            "{french}"
+        );
+        let mut other = told(2, true);
+        other.site = "https://b.example".into();
+        let (to, japanese) = subject(&other);
+        assert_eq!(to, "b@example.org");
+        assert_eq!(
+            japanese,
+            "[b.example] /2026/un-article のコメントが承認を待っています"
+        );
+        // Its links open pages in that language.
+        let words = mailer.owner_words(&other, "b.example");
+        assert!(words.approve.unwrap().ends_with("&l=ja"));
     }
 
     fn arabic_html(mailer: &Mailer, told: &Told) -> String {

@@ -45,6 +45,7 @@ owner_email = "Owner <owner@example.com>"
 origin = "https://blog.example.com"
 moderation = "publish"
 owner_email = "blog@example.com"
+owner_lang = "ja"
 
 [[site]]
 origin = "https://news.example.com"
@@ -82,6 +83,13 @@ origin = "https://news.example.com"
         .map(|s| s.owner_email.as_ref().map(|m| m.email.to_string()))
         .collect();
     assert_eq!(owners, [Some("blog@example.com".to_owned()), None]);
+    let langs: Vec<Option<&str>> = config
+        .sites
+        .iter()
+        .map(|s| s.owner_lang.as_deref())
+        .collect();
+    assert_eq!(langs, [Some("ja"), None]);
+    assert_eq!(config.owner_lang, "en");
     assert_eq!(
         config.allow_origins,
         ["https://blog.example.com", "https://news.example.com"]
@@ -115,6 +123,18 @@ origin = "https://news.example.com"
         .unwrap_err()
         .to_string();
     assert!(wrong.contains("owner_email that is no address"), "{wrong}");
+    std::fs::write(
+        &file,
+        "[[site]]\norigin = \"https://a.example\"\nowner_lang = \"klingon\"\n",
+    )
+    .unwrap();
+    let wrong = Config::load_from(args(&[]), no_env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        wrong.contains("owner_lang") && wrong.contains("en, fr"),
+        "{wrong}"
+    );
     std::fs::write(&file, "[[site]]\nmoderation = \"hold\"\n").unwrap();
     assert!(
         Config::load_from(args(&[]), no_env)

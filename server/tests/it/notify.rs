@@ -145,8 +145,8 @@ async fn each_destination_is_delivered_and_retried_on_its_own() {
         vec![(
             String::new(),
             causerie_server::notify::mail::mailbox("owner@example.org").unwrap(),
+            "en".to_owned(),
         )],
-        "en",
         causerie_server::config::OwnerMail::All,
         None,
         causerie_server::moderate::LinkKey::new(app.store.secret()),
