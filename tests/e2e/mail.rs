@@ -1127,3 +1127,163 @@ async fn an_address_refused_for_good_is_mailed_no_more() {
     );
     drop(server);
 }
+
+/// In Chromium, a reader's two browsers (a laptop and a phone: two profiles, two
+/// identities). Her laptop's comment, confirmed from her mail and approved, makes her
+/// known there. A day later, her phone's first comment with the same address is a
+/// stranger's (held, another avatar) until she presses the confirmation link that it
+/// caused: then it is hers, with her avatar, and her phone's next comment is published
+/// at once.
+#[tokio::test]
+async fn a_confirmed_address_makes_a_readers_phone_hers() {
+    preconditions();
+    let smtp = Smtp::start_on(free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut args = mailing(smtp.port, port);
+    args.truncate(args.len() - 2);
+    args.extend(["--moderation", "first-time"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start_with(
+        port,
+        dir.path().join("causerie.db"),
+        root().join("www"),
+        &args,
+    );
+    let browser = Browser::start_in("fr-FR");
+    let article = server.url("/");
+    let article = article.as_str();
+    let email = "ana@example.net";
+    // Ticks the box, posts, and waits for the comment to show in the thread.
+    let post = |c: Client, text: &'static str| async move {
+        open_comments(&c).await?;
+        until(&c, "the box", "!root.querySelector('.notify').hidden").await?;
+        let host = c.find(Locator::Css("[data-causerie]")).await?;
+        host.shadow_root()
+            .await?
+            .find(Locator::Css("[data-testid=notify]"))
+            .await?
+            .click()
+            .await?;
+        fill_and_submit(&c, text, email).await?;
+        let shown = format!(
+            "[...root.querySelectorAll('[data-testid=entry-text]')].some(e => e.textContent === {text:?})"
+        );
+        until(&c, text, &shown).await?;
+        let held = js(
+            &c,
+            &format!("return [...root.querySelectorAll('li.held [data-testid=entry-text]')].some(e => e.textContent === {text:?});"),
+        )
+        .await?;
+        Result::Ok(held == json!(true))
+    };
+    // The avatars of the thread's published comments, by text, as anyone reads them.
+    let avatars = || {
+        let (_, body) = raw(
+            port,
+            "GET",
+            &format!("/api/v1/comments?page={DEMO_PAGE}"),
+            "",
+        );
+        let thread: Value = serde_json::from_str(&body).unwrap();
+        thread["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["text"].as_str().unwrap().to_owned(),
+                    c["avatar"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let avatar_of = |text: &str| {
+        avatars()
+            .into_iter()
+            .find(|(t, _)| t == text)
+            .map(|(_, a)| a)
+    };
+    // Presses the confirmation link of the `n`th mail to her, after its page shows
+    // `comment`.
+    let confirm = |n: usize, comment: &str| {
+        let mails = wait_for_mails(&smtp, email, n);
+        assert_eq!(mails.len(), n, "{mails:?}");
+        let link = link_to(&mails[n - 1].1, "/mail/confirm");
+        let page = follow_again(port, &link).1;
+        assert!(page.contains(comment), "the page shows the comment: {page}");
+        let (_, done) = follow(port, &link, "confirm=1");
+        assert!(done.contains("200 OK"), "{done}");
+    };
+
+    with_session(&browser, "laptop", |c| async move {
+        c.goto(article).await?;
+        assert!(
+            post(c.clone(), "Depuis mon ordinateur").await?,
+            "a first comment is held"
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+    confirm(1, "Depuis mon ordinateur");
+    let owner = wait_for_mails(&smtp, "owner@example.org", 1);
+    let (_, done) = follow(port, &link_after(&owner[0].1, "Publish it"), "");
+    assert!(done.contains("200 OK"), "{done}");
+    let hers = avatar_of("Depuis mon ordinateur").expect("published");
+
+    // A day later (the day's one confirmation mail to her address was the laptop's):
+    // the time of that mail moves back a day, in the server's database.
+    {
+        use sqlx::ConnectOptions;
+        let mut writer = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("causerie.db"))
+            .busy_timeout(Duration::from_secs(10))
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("UPDATE mail_addresses SET asked = asked - 90000000")
+            .execute(&mut writer)
+            .await
+            .unwrap();
+    }
+    let mut db = server.db().await;
+    with_session(&browser, "phone", |c| async move {
+        c.goto(article).await?;
+        assert!(
+            post(c.clone(), "Depuis mon téléphone").await?,
+            "a stranger's: held"
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let phone_avatar: String = sqlx::query_scalar("SELECT avatar FROM comments WHERE text = ?")
+        .bind("Depuis mon téléphone")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_ne!(phone_avatar, hers, "until she confirms, another avatar");
+    confirm(2, "Depuis mon téléphone");
+    let phone_avatar: String = sqlx::query_scalar("SELECT avatar FROM comments WHERE text = ?")
+        .bind("Depuis mon téléphone")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(phone_avatar, hers, "hers now");
+    // The phone's browser again (its profile, its identity): published at once, as her.
+    with_session(&browser, "phone", |c| async move {
+        c.goto(article).await?;
+        assert!(
+            !post(c.clone(), "Encore depuis le téléphone").await?,
+            "known: published"
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        avatar_of("Encore depuis le téléphone").as_deref(),
+        Some(hers.as_str())
+    );
+}
