@@ -14,7 +14,7 @@
 //! Who the commenter is comes only from what their browser holds: their *identity*, a
 //! secret the server gave them with an earlier comment (`NewComment::identity`), or the
 //! commenter that its address's owner linked it to by a confirmation link
-//! (`Store::resolve_author`). It picks the avatar, and makes them known to first-time
+//! (`Store::commenter`). It picks the avatar, and makes them known to first-time
 //! moderation once the site owner approved one of their comments. The e-mail address is
 //! stored for the site owner and decides nothing a poster can see: not the avatar, not
 //! the status, not a refusal.
@@ -170,15 +170,10 @@ pub async fn create(
         ),
     };
     // An identity that its address's owner linked to the address's commenter (by its
-    // confirmation link) is that commenter.
-    let author_key = state
-        .store
-        .resolve_author(author_key(secret, &identity))
-        .await?;
+    // confirmation link) is that commenter; read with whether the owner knows them.
+    let (author_key, known) = state.store.commenter(author_key(secret, &identity)).await?;
     // 4. Moderation, by the thread's site.
-    let known = site.moderation == Moderation::FirstTime
-        && !held
-        && state.store.is_known(&author_key).await?;
+    let known = site.moderation == Moderation::FirstTime && !held && known;
     let status = decide(site.moderation, held, known);
     // The author's edit token, derived from the key like the identity; only its hash
     // is stored.

@@ -173,7 +173,7 @@ fn message(w: &MailWords, status: StatusCode, text: &str) -> Response {
         status,
         &Page {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             title: w.mod_title,
             message: text,
             comment: None,
@@ -216,7 +216,7 @@ async fn confirm(
         StatusCode::OK,
         &Page {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             title: w.mod_title,
             message: asked,
             comment: Some((found.comment.author, found.comment.text)),

@@ -52,7 +52,7 @@ fn say(w: &MailWords, status: StatusCode, message: &str) -> Response {
         status,
         &Page {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             title: w.page_title,
             message,
             quote: None,
@@ -140,7 +140,7 @@ async fn confirm_page(State(state): State<AppState>, headers: HeaderMap, uri: Ur
         StatusCode::OK,
         &Page {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             title: w.page_title,
             message: w.ask_confirm,
             quote: asked.map(|c| (w.mine, c.text)),
@@ -225,7 +225,7 @@ async fn stop_page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
         StatusCode::OK,
         &Page {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             title: w.page_title,
             message: w.ask_stop,
             quote: None,

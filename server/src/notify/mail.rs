@@ -18,7 +18,7 @@ use std::time::Duration;
 use askama::Template;
 use lettre::{
     Message, SmtpTransport, Transport,
-    message::{Mailbox, MultiPart},
+    message::{Mailbox, MessageBuilder, MultiPart},
     transport::smtp::{
         authentication::Credentials,
         client::{Tls, TlsParameters},
@@ -160,13 +160,12 @@ struct OwnerHtml<'a> {
 struct OwnerWords<'a> {
     /// The words of the owner's language.
     w: &'static MailWords,
-    dir: &'static str,
     /// "A new comment waits for your approval on {site}, on the page {page}."
     heading: String,
     /// In a digest: "Waits for your approval, on the page {page}".
     section: String,
     footer: String,
-    site: &'a str,
+    site: String,
     page: &'a str,
     /// The page's address, when the site has an origin.
     link: Option<String>,
@@ -187,7 +186,6 @@ struct OwnerWords<'a> {
 struct DigestWords<'a> {
     /// The words of the owner's language.
     w: &'static MailWords,
-    dir: &'static str,
     site: &'a str,
     footer: String,
     /// "New comments: 3 · to approve: 1".
@@ -283,9 +281,10 @@ impl Mailer {
     }
 
     /// What the site owner's mail says of `told`'s comment, with its links.
-    fn owner_words<'a>(&self, told: &'a Told, site: &'a str) -> OwnerWords<'a> {
+    fn owner_words<'a>(&self, told: &'a Told) -> OwnerWords<'a> {
         let comment = told.event.comment();
         let held = told.event.held();
+        let (site, page) = self.site_of(told);
         let w = self.owner_words_of(&told.site);
         let expires = Clock::system().now() + LIFETIME_MS;
         // The pages of the links speak the owner's language too.
@@ -295,10 +294,9 @@ impl Mailer {
                 format!("{link}&l={}", w.tag)
             })
         };
-        let values = [("site", site), ("page", comment.page.as_str())];
+        let values = [("site", site.as_str()), ("page", comment.page.as_str())];
         OwnerWords {
             w,
-            dir: if w.rtl { "rtl" } else { "ltr" },
             heading: super::words::fill(
                 if held {
                     w.owner_held
@@ -320,15 +318,15 @@ impl Mailer {
             approve: link(Action::Approve).filter(|_| held),
             spam: link(Action::Spam),
             delete: link(Action::Delete),
-            site,
             page: &comment.page,
-            link: (!told.site.is_empty()).then(|| format!("{}{}", told.site, comment.page)),
+            link: page,
             held,
             author: &comment.author,
             email: &told.email,
             website: comment.url.as_deref(),
             text: &comment.text,
             admin: self.admin(),
+            site,
         }
     }
 
@@ -351,8 +349,7 @@ impl Mailer {
         let Some(owner) = self.owner(&told.site) else {
             return Ok(None);
         };
-        let (site, _) = self.site_of(told);
-        let words = self.owner_words(told, &site);
+        let words = self.owner_words(told);
         let w = owner.words;
         let subject = format!(
             "[{}] {}",
@@ -366,21 +363,9 @@ impl Mailer {
                 &[("page", words.page)],
             )
         );
-        let text = OwnerText { m: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        let html = OwnerHtml { m: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(owner.mailbox.clone())
-            .subject(subject)
-            .message_id(Some(format!(
-                "<comment-{}.created.owner@{}>",
-                comment.id, self.domain
-            )))
-            .multipart(MultiPart::alternative_plain_html(text, html))
+        let id = format!("<comment-{}.created.owner@{}>", comment.id, self.domain);
+        self.envelope(owner.mailbox.clone(), subject, id)
+            .multipart(parts(&OwnerText { m: &words }, &OwnerHtml { m: &words })?)
             .map(Some)
             .map_err(|e| e.to_string())
     }
@@ -396,7 +381,7 @@ impl Mailer {
         let mut comments: Vec<OwnerWords> = told
             .iter()
             .filter(|t| matches!(t.event, Event::Created(_)))
-            .map(|t| self.owner_words(t, &site))
+            .map(|t| self.owner_words(t))
             .collect();
         comments.sort_by_key(|c| !c.held);
         if comments.is_empty() {
@@ -404,36 +389,26 @@ impl Mailer {
         }
         // Counts as "label: number", which no language needs a plural for.
         let w = owner.words;
-        let held = comments.iter().filter(|c| c.held).count().to_string();
+        let held = comments.iter().filter(|c| c.held).count();
         let mut summary =
             super::words::fill(w.digest_subject, &[("count", &comments.len().to_string())]);
-        if held != "0" {
+        if held > 0 {
             summary = format!(
                 "{summary} · {}",
-                super::words::fill(w.digest_held, &[("held", &held)])
+                super::words::fill(w.digest_held, &[("held", &held.to_string())])
             );
         }
         let words = DigestWords {
             w,
-            dir: if w.rtl { "rtl" } else { "ltr" },
             site: &site,
             footer: super::words::fill(w.owner_footer, &[("site", &site)]),
             summary: &summary,
             comments,
             admin: self.admin(),
         };
-        let text = DigestText { d: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        let html = DigestHtml { d: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(owner.mailbox.clone())
-            .subject(format!("[{site}] {summary}"))
-            .message_id(Some(format!("<digest-{first}.owner@{}>", self.domain)))
-            .multipart(MultiPart::alternative_plain_html(text, html))
+        let id = format!("<digest-{first}.owner@{}>", self.domain);
+        self.envelope(owner.mailbox.clone(), format!("[{site}] {summary}"), id)
+            .multipart(parts(&DigestText { d: &words }, &DigestHtml { d: &words })?)
             .map(Some)
             .map_err(|e| e.to_string())
     }
@@ -474,7 +449,7 @@ impl Mailer {
         let values = [("site", site.as_str()), ("page", comment.page.as_str())];
         let words = ConfirmWords {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             subject: super::words::fill(w.confirm_subject, &values),
             intro: super::words::fill(w.confirm_intro, &values),
             action: w.confirm_action,
@@ -483,21 +458,13 @@ impl Mailer {
             ignore: w.confirm_ignore,
             footer: super::words::fill(w.footer, &values),
         };
-        let text = ConfirmText { m: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        let html = ConfirmHtml { m: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(mailbox(&told.email)?)
-            .subject(format!("[{site}] {}", words.subject))
-            .message_id(Some(format!(
-                "<address-{}.confirm@{}>",
-                comment.id, self.domain
-            )))
-            .multipart(MultiPart::alternative_plain_html(text, html))
+        let subject = format!("[{site}] {}", words.subject);
+        let id = format!("<address-{}.confirm@{}>", comment.id, self.domain);
+        self.envelope(mailbox(&told.email)?, subject, id)
+            .multipart(parts(
+                &ConfirmText { m: &words },
+                &ConfirmHtml { m: &words },
+            )?)
             .map_err(|e| e.to_string())
     }
 
@@ -523,7 +490,7 @@ impl Mailer {
         ];
         let words = ReplyWords {
             lang: w.tag,
-            dir: if w.rtl { "rtl" } else { "ltr" },
+            dir: w.dir(),
             subject: super::words::fill(w.reply_subject, &values),
             intro: super::words::fill(w.reply_intro, &values),
             link: page.map(|p| format!("{p}#comment-{}", reply.id)),
@@ -535,27 +502,26 @@ impl Mailer {
             why: w.why,
             footer: super::words::fill(w.footer, &values),
         };
-        let text = ReplyText { m: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
-        let html = ReplyHtml { m: &words }
-            .render()
-            .map_err(|e| e.to_string())?;
         let thread = format!("<comment-{}.thread@{}>", to.parent, self.domain);
-        Message::builder()
-            .from(self.from.clone())
-            .to(mailbox(&to.email)?)
-            .subject(format!("[{site}] {}", words.subject))
-            .message_id(Some(format!(
-                "<comment-{}.reply.{}@{}>",
-                reply.id, to.parent, self.domain
-            )))
+        let subject = format!("[{site}] {}", words.subject);
+        let id = format!("<comment-{}.reply.{}@{}>", reply.id, to.parent, self.domain);
+        self.envelope(mailbox(&to.email)?, subject, id)
             .in_reply_to(thread.clone())
             .references(thread)
             .header(ListUnsubscribe(format!("<{}>", stop(0))))
             .header(ListUnsubscribePost)
-            .multipart(MultiPart::alternative_plain_html(text, html))
+            .multipart(parts(&ReplyText { m: &words }, &ReplyHtml { m: &words })?)
             .map_err(|e| e.to_string())
+    }
+
+    /// A mail from the sender to `to` alone, with `subject`, named `id` (its
+    /// `Message-ID`, made from its cause).
+    fn envelope(&self, to: Mailbox, subject: String, id: String) -> MessageBuilder {
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(id))
     }
 
     /// Sends `message`; a permanent refusal of the address `key` is `Refused`.
@@ -604,6 +570,13 @@ impl Destination for Mailer {
             None => Ok(Sent::Done),
         }
     }
+}
+
+/// A mail's plain-text and HTML parts, from its two templates.
+fn parts(text: &impl Template, html: &impl Template) -> Result<MultiPart, String> {
+    let text = text.render().map_err(|e| e.to_string())?;
+    let html = html.render().map_err(|e| e.to_string())?;
+    Ok(MultiPart::alternative_plain_html(text, html))
 }
 
 /// `List-Unsubscribe` (RFC 2369): the link that stops all mail to the address.
@@ -748,7 +721,12 @@ mod tests {
     fn the_owners_mails_speak_the_owners_language_right_to_left_for_arabic() {
         let arabic = mailer("ar", OwnerMail::Held);
         let message = arabic.to_owner(&told(4, true)).unwrap().unwrap();
-        let html = arabic_html(&arabic, &told(4, true));
+        let arabic_told = told(4, true);
+        let html = OwnerHtml {
+            m: &arabic.owner_words(&arabic_told),
+        }
+        .render()
+        .unwrap();
         assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{html}");
         assert!(html.contains("تعليق جديد ينتظر موافقتك"), "{html}");
         assert!(html.contains("Bonjour &#60;script&#62;"), "{html}");
@@ -770,11 +748,10 @@ mod tests {
         let text = DigestText {
             d: &DigestWords {
                 w: french.owner_words_of(""),
-                dir: "ltr",
                 site: "x",
                 footer: String::new(),
                 summary: "",
-                comments: vec![french.owner_words(&told(4, true), "x")],
+                comments: vec![french.owner_words(&told(4, true))],
                 admin: None,
             },
         }
@@ -834,16 +811,8 @@ mod tests {
             "[b.example] /2026/un-article のコメントが承認を待っています"
         );
         // Its links open pages in that language.
-        let words = mailer.owner_words(&other, "b.example");
+        let words = mailer.owner_words(&other);
         assert!(words.approve.unwrap().ends_with("&l=ja"));
-    }
-
-    fn arabic_html(mailer: &Mailer, told: &Told) -> String {
-        OwnerHtml {
-            m: &mailer.owner_words(told, "example.org"),
-        }
-        .render()
-        .unwrap()
     }
 
     #[test]

@@ -62,6 +62,13 @@ pub struct MailWords {
     pub mod_delete: &'static str,
 }
 
+impl MailWords {
+    /// The writing direction, as HTML's `dir` says it.
+    pub fn dir(&self) -> &'static str {
+        if self.rtl { "rtl" } else { "ltr" }
+    }
+}
+
 /// The words of `tag`'s language (`fr-CA` gives French), else English.
 pub fn of(tag: &str) -> &'static MailWords {
     find(tag).unwrap_or(&WORDS[0])

@@ -152,18 +152,6 @@ impl Store {
         Ok(())
     }
 
-    /// The commenter that the keyed identity `author` is: the one its address's owner
-    /// linked it to, or itself.
-    pub async fn resolve_author(&self, author: Vec<u8>) -> Result<Vec<u8>, sqlx::Error> {
-        let linked: Option<Vec<u8>> = with_db!(self, |db| {
-            sqlx::query_scalar("SELECT canonical FROM author_links WHERE author_key = $1")
-                .bind(&author)
-                .fetch_optional(db)
-                .await?
-        });
-        Ok(linked.unwrap_or(author))
-    }
-
     /// Its owner stopped all mail to the address `key` at `now`.
     pub async fn stop_address(&self, key: &[u8], now: i64) -> Result<(), sqlx::Error> {
         self.mark_address(key, "stopped", now).await

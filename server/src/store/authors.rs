@@ -103,6 +103,23 @@ impl Store {
         })
     }
 
+    /// Who the keyed identity `author` is, with one read for every new comment: the
+    /// commenter its address's owner linked it to by a confirmation link
+    /// (`addresses.rs`), or itself; and whether the site owner has approved one of that
+    /// commenter's comments.
+    pub async fn commenter(&self, author: Vec<u8>) -> Result<(Vec<u8>, bool), sqlx::Error> {
+        with_db!(self, |db| {
+            sqlx::query_as(
+                "SELECT c.k, EXISTS (SELECT 1 FROM known_authors WHERE author_key = c.k)
+                 FROM (SELECT COALESCE(
+                     (SELECT canonical FROM author_links WHERE author_key = $1), $1) AS k) c",
+            )
+            .bind(&author)
+            .fetch_one(db)
+            .await
+        })
+    }
+
     /// What the author checks and the pipeline need of comment `id`, if it exists.
     pub async fn author_view(&self, id: i64) -> Result<Option<AuthorView>, sqlx::Error> {
         with_db!(self, |db| {

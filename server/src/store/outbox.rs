@@ -27,25 +27,25 @@ impl Store {
         now: i64,
         lease_ms: i64,
     ) -> Result<Vec<Delivery>, sqlx::Error> {
-        self.claim(now, lease_ms, "<>", 20).await
+        self.claim(now, lease_ms, false, 20).await
     }
 
     /// The digest's deliveries that are due at `now` (at most `DIGEST_MAX`), claimed
     /// together for `lease_ms`, oldest first.
     pub async fn due_digest(&self, now: i64, lease_ms: i64) -> Result<Vec<Delivery>, sqlx::Error> {
-        self.claim(now, lease_ms, "=", crate::notify::DIGEST_MAX)
+        self.claim(now, lease_ms, true, crate::notify::DIGEST_MAX)
             .await
     }
 
-    /// Claims up to `limit` due deliveries whose destination is (`=`) or is not (`<>`)
-    /// the digest.
+    /// Claims up to `limit` due deliveries: the digest's, or every other.
     async fn claim(
         &self,
         now: i64,
         lease_ms: i64,
-        digest: &'static str,
+        digest: bool,
         limit: i64,
     ) -> Result<Vec<Delivery>, sqlx::Error> {
+        let digest = if digest { "=" } else { "<>" };
         let _turn = self.turn().await;
         // One statement claims them; PostgreSQL's servers skip each other's rows rather
         // than wait for them.

@@ -162,6 +162,17 @@ impl TestApp {
             .await
     }
 
+    /// A GET from a browser whose `Accept-Language` is `languages`.
+    async fn get_in(&self, uri: &str, languages: &str) -> Reply {
+        self.send(
+            Request::get(uri)
+                .header(header::ACCEPT_LANGUAGE, languages)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     async fn count(&self) -> i64 {
         self.store.count_all().await.unwrap()
     }

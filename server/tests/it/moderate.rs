@@ -71,15 +71,7 @@ async fn a_mails_link_asks_then_acts_once_and_nothing_else_opens_it() {
     );
     let arabic = app.get(&format!("{path}&l=ar")).await.text();
     assert!(arabic.contains(r#"lang="ar" dir="rtl""#), "{arabic}");
-    let browser = app
-        .send(
-            Request::get(format!("{path}&l=ja"))
-                .header(header::ACCEPT_LANGUAGE, "fr-FR")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .text();
+    let browser = app.get_in(&format!("{path}&l=ja"), "fr-FR").await.text();
     assert!(browser.contains("Publier ce commentaire ?"), "{browser}");
     assert_eq!(status_of(&app, id).await.as_deref(), Some("Pending"));
 

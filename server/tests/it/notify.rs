@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// A server that mails, through an SMTP server that none of these tests reaches: what
+/// it queues is what they read.
+const MAILING: [&str; 4] = [
+    "--smtp-url",
+    "smtp://127.0.0.1:9",
+    "--mail-from",
+    "comments@example.org",
+];
+
 /// With a webhook, each new comment is POSTed to the site owner's endpoint, signed with
 /// HMAC-SHA256 over the body. The commenter never waits for it: the endpoint fails at
 /// first, and the delivery is retried until it is accepted, then forgotten.
@@ -200,13 +209,7 @@ async fn each_destination_is_delivered_and_retried_on_its_own() {
 /// it was confirmed, and its muted threads.
 #[tokio::test]
 async fn erasing_an_address_forgets_its_mail_state() {
-    let app = spawn(&[
-        "--smtp-url",
-        "smtp://127.0.0.1:9",
-        "--mail-from",
-        "comments@example.org",
-    ])
-    .await;
+    let app = spawn(&MAILING).await;
     let mut body = comment("/e", "Prévenez-moi");
     body["email"] = json!("Ana@Example.org");
     body["notify"] = json!(true);
@@ -232,13 +235,7 @@ async fn erasing_an_address_forgets_its_mail_state() {
 /// and the publication of a reply, queued for the mail alone.
 #[tokio::test]
 async fn a_published_reply_is_queued_for_the_mail_of_a_comment_that_asked() {
-    let app = spawn(&[
-        "--smtp-url",
-        "smtp://127.0.0.1:9",
-        "--mail-from",
-        "comments@example.org",
-    ])
-    .await;
+    let app = spawn(&MAILING).await;
     let mut asked = comment("/r", "Prévenez-moi");
     asked["notify"] = json!(true);
     let asked = app.post(asked.to_string(), None).await.json();
@@ -350,11 +347,9 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
         "{arabic}"
     );
     let german = app
-        .send(
-            Request::get(format!("/mail/stop?k={k}&t=0&s={signed}"))
-                .header(header::ACCEPT_LANGUAGE, "de-AT, en;q=0.5")
-                .body(Body::empty())
-                .unwrap(),
+        .get_in(
+            &format!("/mail/stop?k={k}&t=0&s={signed}"),
+            "de-AT, en;q=0.5",
         )
         .await
         .text();
@@ -406,15 +401,7 @@ async fn a_commenters_links_open_only_what_they_were_signed_for() {
 #[tokio::test]
 async fn a_confirmed_address_makes_each_of_its_owners_browsers_one_commenter() {
     use causerie_server::moderate::{LIFETIME_MS, LinkKey};
-    let app = spawn(&[
-        "--smtp-url",
-        "smtp://127.0.0.1:9",
-        "--mail-from",
-        "comments@example.org",
-        "--moderation",
-        "first-time",
-    ])
-    .await;
+    let app = spawn(&[&MAILING[..], &["--moderation", "first-time"]].concat()).await;
     let signer = LinkKey::new(app.store.secret());
     let address = causerie_server::store::address_key(app.store.secret(), "ana@example.org");
     let k = hex(&address);
@@ -538,13 +525,13 @@ async fn a_confirmed_address_makes_each_of_its_owners_browsers_one_commenter() {
     let phone_key = author_key(&phone_identity);
     let laptop_key = author_key(&laptop_identity);
     assert_eq!(
-        app.store.resolve_author(phone_key.clone()).await.unwrap(),
+        app.store.commenter(phone_key.clone()).await.unwrap().0,
         laptop_key
     );
     let email = causerie_server::store::Email::parse("ana@example.org").unwrap();
     app.store.erase(&email).await.unwrap();
     assert_eq!(
-        app.store.resolve_author(phone_key.clone()).await.unwrap(),
+        app.store.commenter(phone_key.clone()).await.unwrap().0,
         phone_key
     );
 }
@@ -557,16 +544,13 @@ fn hex(bytes: &[u8]) -> String {
 /// its end, apart from every other delivery, and are claimed together, once.
 #[tokio::test]
 async fn the_digest_waits_for_its_periods_end_and_is_claimed_together() {
-    let app = spawn(&[
-        "--smtp-url",
-        "smtp://127.0.0.1:9",
-        "--mail-from",
-        "comments@example.org",
-        "--owner-mail",
-        "digest",
-        "--owner-digest-every",
-        "1h",
-    ])
+    let app = spawn(
+        &[
+            &MAILING[..],
+            &["--owner-mail", "digest", "--owner-digest-every", "1h"],
+        ]
+        .concat(),
+    )
     .await;
     let hour = 3_600_000;
     let now = app.clock.now();
